@@ -6,6 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
+# A mirror or registry that fails once (a dropped connection, a mirror mid-sync) should not fail
+# the set-up: try a download step three times, 10 s apart.
+retry() {
+  local n
+  for n in 1 2 3; do
+    "$@" && return 0
+    [ "$n" = 3 ] || { echo "==> failed ($*), trying again in 10 s" >&2; sleep 10; }
+  done
+  return 1
+}
+
 # What Freehold itself uses.
 APT_PACKAGES=(podman runc netavark aardvark-dns iptables caddy debootstrap restic curl ca-certificates openssl openssh-client
   knot-dnsutils   # the rfc2136 DNS provider (knsupdate, kdig)
@@ -21,8 +32,8 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  retry apt-get update -qq
+  retry apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # openssh-server is there for the tests' own sshd (SFTP backup targets). When this run installed
@@ -63,7 +74,7 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet caddy 2>/
 fi
 
 echo "==> npm ci"
-if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
-if [ -f web/package.json ]; then (cd web && npm ci --no-audit --no-fund --loglevel=error); fi
+if [ -f package-lock.json ]; then retry npm ci --no-audit --no-fund --loglevel=error; else retry npm install --no-audit --no-fund --loglevel=error; fi
+if [ -f web/package.json ]; then (cd web && retry npm ci --no-audit --no-fund --loglevel=error); fi
 echo "==> build"
 npm run build --silent

@@ -68,6 +68,8 @@ async function waitHealthy(ctx: HostContext, name: string, port: number, check: 
   const path = check?.path ?? '/';
   const deadline = Date.now() + (check?.timeoutSeconds ?? 120) * 1000;
   const interval = check?.intervalMs ?? 250;
+  // Most apps answer within a second of starting: probe often at first, then at the interval.
+  let wait = Math.min(50, interval);
   let last = 'no answer yet';
   let probes = 0;
   while (Date.now() < deadline) {
@@ -87,7 +89,8 @@ async function waitHealthy(ctx: HostContext, name: string, port: number, check: 
         throw new HealthCheckError(`${name} exited during start-up (${info.state}). Last log lines:\n${logs}`);
       }
     }
-    await sleep(interval);
+    await sleep(wait);
+    wait = Math.min(wait * 2, interval);
   }
   log(`health check of ${name} at ${path} did not pass: ${last}`);
   throw new HealthCheckError(`${name} did not pass its health check (GET ${path}) within ${check?.timeoutSeconds ?? 120}s: ${last}`);
