@@ -5,8 +5,8 @@
  * - Backup: `POST /api/installations/<name>/backups` until the task succeeded, against
  *   `restic backup <the volume directory>` into a fresh repository; each twice (the second with
  *   nothing changed).
- * - Restore: `POST /api/installations/<name>/restore` until the task succeeded (restic restore,
- *   stop the app, swap the files in, converge with the health check), against
+ * - Restore: `POST /api/installations/<name>/restore` until the task succeeded (restic restore
+ *   while the app stops, swap the files in, converge with the health check), against
  *   `restic restore <id> --target <tmp>` of the bare repository's snapshot.
  * (Update downtime is bench/update.ts.)
  */
@@ -215,8 +215,8 @@ export const backupBench: Bench = async (log) => {
       const out: Record<string, number> = { 'POST (open + restic snapshots)': r.posted };
       r.stages.forEach((s, i) => {
         const phase =
-          s.message === 'reading the snapshot' ? 'open + restic restore'
-          : s.message === 'stopping the app' || s.message === 'restoring the data' ? 'stop the app + swap the files'
+          s.message === 'restoring' || s.message === 'stopping the app and reading the snapshot' ? 'open + restic restore (the app stops meanwhile)'
+          : s.message === 'restoring the data' ? 'swap the files'
           : /^restoring .* to /.test(s.message) ? 'queued'
           : /^restored to/.test(s.message) ? 'done'
           : 'converge: start + health check';
@@ -241,7 +241,7 @@ export const backupBench: Bench = async (log) => {
       info(`  restore, ${data.bytes} B, median of ${RESTORE_ROUNDS}`, `freehold ${secs(fhRestore)} (${fhRestores.map((r) => secs(r.ms)).join(', ')}), bare ${secs(bareRestore)} (${bareRestores.map(secs).join(', ')})`),
       info('  freehold restore phases, median ms', phaseNames.map((p) => `${p} ${Math.round(median(fhRestores.map((r) => phases(r)[p] ?? 0)))}`).join(', ')),
       (() => {
-        const reading = median(fhRestores.map((r) => phases(r)['open + restic restore'] ?? NaN));
+        const reading = median(fhRestores.map((r) => phases(r)['open + restic restore (the app stops meanwhile)'] ?? NaN));
         return info('  restore throughput of the reading phase alone (open + restic restore), / bare', `${(bareRestore / reading).toFixed(2)}x (${mbps(data.bytes, reading).toFixed(0)} MB/s)`);
       })(),
       info('  restic opening a repository (cat config, bare): the cost of each restic call', ms(open.ms)),

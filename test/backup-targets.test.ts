@@ -198,3 +198,27 @@ test('full disk: the backup fails saying so, the app serves, the earlier snapsho
     await run(['umount', mnt], { check: false });
   }
 });
+
+test('a restore whose reading fails says why, and the app serves its own data again', { timeout: 600_000 }, async () => {
+  const repo = join(scratch, 'fragile-repo');
+  await fh.request('POST', '/api/backup-targets', { name: 'fragile', kind: 'local', path: repo });
+  const ctx = await install(uniqueName('tr'));
+  await radicale.write(ctx);
+  await useTarget(ctx.name, 'fragile');
+  const first = await backup(ctx.name);
+  assert.equal(first.status, 'succeeded', first.error ?? '');
+  const [snapshot] = (await fh.request('GET', `/api/installations/${ctx.name}/backups`)).snapshots;
+  // The snapshot is listed, but the repository's keys are gone: it can no longer be opened.
+  rmSync(join(repo, 'keys'), { recursive: true, force: true });
+  mkdirSync(join(repo, 'keys'));
+
+  const restore = await fh.request('POST', `/api/installations/${ctx.name}/restore`, { snapshot: snapshot.shortId });
+  const done = await fh.waitTask(restore.task.id);
+  assert.equal(done.status, 'failed');
+  assert.match(done.error ?? '', /the password of backup repository .*fragile-repo is wrong/);
+  const { log } = await fh.request('GET', `/api/tasks/${restore.task.id}`);
+  assert.ok(log.some((l: { line: string }) => /nothing was replaced: starting the app again/.test(l.line)), JSON.stringify(log));
+  await serves(ctx);
+  await useTarget(ctx.name, 'local');
+  assert.equal((await fh.uninstall(ctx.name)).status, 'succeeded');
+});

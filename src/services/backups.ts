@@ -80,7 +80,7 @@ export class Backups {
     if (task.kind === 'restore') {
       return this.installations.exclusive(id, async () => {
         const inst = await this.installations.get(id);
-        return this.runRestore(task.id, id, await this.find(inst.name, String(task.params.snapshot)));
+        return this.runRestore(task.id, id, await this.find(inst.name, String(task.params.snapshot)), { startAgain: true });
       });
     }
     return (async () => {
@@ -196,7 +196,7 @@ export class Backups {
     const inst = await this.installations.get(nameOrId);
     const found = await this.find(inst.name, snapshot);
     const task = await this.tasks.create('restore', inst.id, { snapshot: found.id }, `restoring ${inst.name} to ${found.shortId}`);
-    void this.installations.exclusive(inst.id, () => this.runRestore(task.id, inst.id, found));
+    void this.installations.exclusive(inst.id, () => this.runRestore(task.id, inst.id, found, { startAgain: true }));
     return task;
   }
 
@@ -242,11 +242,11 @@ export class Backups {
   }
 
   /** Restores a snapshot (of this installation, or of another one for a clone); false if it failed */
-  private async runRestore(taskId: string, installationId: string, snapshot: Snapshot): Promise<boolean> {
+  private async runRestore(taskId: string, installationId: string, snapshot: Snapshot, opts: { startAgain?: boolean } = {}): Promise<boolean> {
     const h = this.tasks.handle(taskId);
-    await this.tasks.update(taskId, { status: 'running', message: 'reading the snapshot' });
+    await this.tasks.update(taskId, { status: 'running', message: 'restoring' });
     try {
-      await this.restoreHeld(taskId, installationId, snapshot, h.progress);
+      await this.restoreHeld(taskId, installationId, snapshot, h.progress, opts);
       await this.tasks.flush(taskId);
       await this.tasks.update(taskId, { status: 'succeeded', percent: 100, message: `restored to snapshot ${snapshot.shortId}` });
       return true;
@@ -265,27 +265,36 @@ export class Backups {
    * Puts an installation back as a snapshot holds it, within a task that holds its lock (a
    * restore, a clone, an update's rollback): its data, and the app version and config it ran
    * then. Then converges it: the app runs and passes its health check, or this throws.
+   *
+   * The app is stopped as the reading starts, not after it: what it would accept meanwhile is
+   * about to be replaced, so it would be lost without a word (as Cloudron and YunoHost also do),
+   * and its stop costs no time beside the reading. With startAgain, a restore that fails before it
+   * replaced anything starts the app again on its own data (a rollback or a clone has nothing
+   * better to go back to).
    */
-  async restoreHeld(taskId: string, installationId: string, snapshot: Snapshot, progress: Progress): Promise<void> {
+  async restoreHeld(taskId: string, installationId: string, snapshot: Snapshot, progress: Progress, opts: { startAgain?: boolean } = {}): Promise<void> {
     const h = this.tasks.handle(taskId);
     const inst = await this.installations.get(installationId);
     const from = snapshot.tags.installation;
     const ctx = await this.hosts.context(inst.host);
     const scratch = join(this.dataDir, 'staging', `restore-${taskId}`);
+    const running = await this.installations.runningApp(installationId);
+    let replaced = false;
     try {
       rmSync(scratch, { recursive: true, force: true }); // left by a run that was interrupted
       this.sweepDiscarded();
-      await this.withRepository(await this.targets.targetOf(snapshot.tags.installation), (restic) => restic.restore(snapshot.id, scratch));
-      h.log(`snapshot ${snapshot.shortId} read`);
+      progress(10, 'stopping the app and reading the snapshot');
+      const stopping = Promise.all(Object.keys(running.manifest.components).map((c) => ctx.runtime.stop(names.container(inst.name, c), 20))).then(() => h.log('the app is stopped'));
+      const reading = this.withRepository(await this.targets.targetOf(from), (restic) => restic.restore(snapshot.id, scratch)).then(() => h.log(`snapshot ${snapshot.shortId} read`));
+      // Both settle before going on, so a failed reading never races the stop.
+      const [stopped, read] = await Promise.allSettled([stopping, reading]);
+      if (read.status === 'rejected') throw read.reason;
+      if (stopped.status === 'rejected') throw stopped.reason;
+      failpoint('restore:stopped');
       const staged = join(scratch, this.staging(from));
       const meta = JSON.parse(readFileSync(join(staged, 'meta.json'), 'utf8')) as SnapshotMeta;
       if (meta.installation !== from || meta.app !== inst.app) throw new UserError(`snapshot ${snapshot.shortId} holds ${meta.app} ${meta.installation}, which cannot be restored into ${inst.app} ${inst.name}`);
-      const running = await this.installations.runningApp(installationId);
       const then = this.appThen(meta, inst, running, snapshot);
-      progress(40, 'stopping the app');
-      await Promise.all(Object.keys(running.manifest.components).map((c) => ctx.runtime.stop(names.container(inst.name, c), 20)));
-      h.log('the app is stopped');
-      failpoint('restore:stopped');
       progress(50, 'restoring the data');
       const volume = join(this.dataDir, 'volumes', inst.name);
       const restored = join(scratch, this.dataDir, 'volumes', from);
@@ -293,6 +302,7 @@ export class Backups {
       // directory holding it goes once the app is back.
       const old = join(scratch, 'previous-data');
       mkdirSync(old);
+      replaced = true;
       for (const entry of readdirSync(volume)) renameSync(join(volume, entry), join(old, entry));
       if (existsSync(restored)) for (const entry of readdirSync(restored)) renameSync(join(restored, entry), join(volume, entry));
       h.log(`the data of snapshot ${snapshot.shortId} is in place`);
@@ -308,8 +318,21 @@ export class Backups {
       progress(80, 'starting the app');
       // The stopped containers are drift: converging starts them and waits for their health checks.
       await this.installations.convergeHeld(taskId, installationId);
+    } catch (err) {
+      if (!replaced && opts.startAgain) await this.startAgain(taskId, installationId, h.log);
+      throw err;
     } finally {
       this.discard(scratch);
+    }
+  }
+
+  /** After a restore that failed before it replaced anything: the app serves its own data again */
+  private async startAgain(taskId: string, installationId: string, log: (l: string) => void) {
+    log('nothing was replaced: starting the app again on its own data');
+    try {
+      await this.installations.convergeHeld(taskId, installationId);
+    } catch (err) {
+      log(`the app did not start again: ${(err as Error).message}`);
     }
   }
 
