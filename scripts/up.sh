@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The node options and malloc setting of bin/freehold.js's first line (see docs/benchmarks.md).
+export MALLOC_ARENA_MAX=2
 exec node --max-semi-space-size=1 --optimize-for-size bin/freehold.js up "$@"

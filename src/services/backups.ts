@@ -10,7 +10,7 @@ import { ResticError, type Restic, type Retention, type Snapshot } from '../driv
 import { Locks } from '../lib/locks.js';
 import type { BackupTargets } from './backup-targets.js';
 import { addonDriver } from '../drivers/addons/index.js';
-import { names } from '../engine/kinds/context.js';
+import { names, type HostContext } from '../engine/kinds/context.js';
 import { failpoint } from '../lib/failpoint.js';
 import type { Tasks, Task } from '../engine/tasks.js';
 import type { AppImages, Catalog } from './catalog.js';
@@ -80,7 +80,7 @@ export class Backups {
     if (task.kind === 'restore') {
       return this.installations.exclusive(id, async () => {
         const inst = await this.installations.get(id);
-        return this.runRestore(task.id, id, await this.find(inst.name, String(task.params.snapshot)), { startAgain: true });
+        return this.runRestore(task.id, id, await this.find(inst.name, String(task.params.snapshot)), { undo: true });
       });
     }
     return (async () => {
@@ -196,7 +196,7 @@ export class Backups {
     const inst = await this.installations.get(nameOrId);
     const found = await this.find(inst.name, snapshot);
     const task = await this.tasks.create('restore', inst.id, { snapshot: found.id }, `restoring ${inst.name} to ${found.shortId}`);
-    void this.installations.exclusive(inst.id, () => this.runRestore(task.id, inst.id, found, { startAgain: true }));
+    void this.installations.exclusive(inst.id, () => this.runRestore(task.id, inst.id, found, { undo: true }));
     return task;
   }
 
@@ -242,7 +242,7 @@ export class Backups {
   }
 
   /** Restores a snapshot (of this installation, or of another one for a clone); false if it failed */
-  private async runRestore(taskId: string, installationId: string, snapshot: Snapshot, opts: { startAgain?: boolean } = {}): Promise<boolean> {
+  private async runRestore(taskId: string, installationId: string, snapshot: Snapshot, opts: { undo?: boolean } = {}): Promise<boolean> {
     const h = this.tasks.handle(taskId);
     await this.tasks.update(taskId, { status: 'running', message: 'restoring' });
     try {
@@ -251,7 +251,12 @@ export class Backups {
       await this.tasks.update(taskId, { status: 'succeeded', percent: 100, message: `restored to snapshot ${snapshot.shortId}` });
       return true;
     } catch (err) {
-      await this.tasks.update(taskId, { status: 'failed', message: 'restore failed', error: (err as Error).message });
+      if (err instanceof RestoreUndone) {
+        const inst = await this.installations.get(installationId);
+        await this.tasks.update(taskId, { status: err.replaced ? 'rolled_back' : 'failed', message: `the restore to ${snapshot.shortId} failed${err.replaced ? ' and was undone' : ''}: ${inst.name} serves its data as before`, error: err.message });
+      } else {
+        await this.tasks.update(taskId, { status: 'failed', message: 'restore failed', error: (err as Error).message });
+      }
       return false;
     }
   }
@@ -268,26 +273,29 @@ export class Backups {
    *
    * The app is stopped as the reading starts, not after it: what it would accept meanwhile is
    * about to be replaced, so it would be lost without a word (as Cloudron and YunoHost also do),
-   * and its stop costs no time beside the reading. With startAgain, a restore that fails before it
-   * replaced anything starts the app again on its own data (a rollback or a clone has nothing
-   * better to go back to).
+   * and its stop costs no time beside the reading. With undo (a restore asked for by hand), a
+   * failure puts the installation back as it was (its data, databases, version, config and
+   * secrets) and throws RestoreUndone; a rollback or a clone has nothing better to go back to.
    */
-  async restoreHeld(taskId: string, installationId: string, snapshot: Snapshot, progress: Progress, opts: { startAgain?: boolean } = {}): Promise<void> {
+  async restoreHeld(taskId: string, installationId: string, snapshot: Snapshot, progress: Progress, opts: { undo?: boolean } = {}): Promise<void> {
     const h = this.tasks.handle(taskId);
     const inst = await this.installations.get(installationId);
     const from = snapshot.tags.installation;
     const ctx = await this.hosts.context(inst.host);
     const scratch = join(this.dataDir, 'staging', `restore-${taskId}`);
     const running = await this.installations.runningApp(installationId);
+    const volume = join(this.dataDir, 'volumes', inst.name);
+    // What an undo puts back: the data is renamed aside (kept in the scratch directory until the
+    // end), the databases are dumped before they are replaced.
+    const before = { old: join(scratch, 'previous-data'), dumps: join(scratch, 'previous-addons'), dumped: [] as string[], secrets: opts.undo ? await generatedSecretVersions(ctx, inst.name, running.manifest.secrets) : {} };
     let replaced = false;
     try {
       rmSync(scratch, { recursive: true, force: true }); // left by a run that was interrupted
       this.sweepDiscarded();
       progress(10, 'stopping the app and reading the snapshot');
-      const stopping = Promise.all(Object.keys(running.manifest.components).map((c) => ctx.runtime.stop(names.container(inst.name, c), 20))).then(() => h.log('the app is stopped'));
       const reading = this.withRepository(await this.targets.targetOf(from), (restic) => restic.restore(snapshot.id, scratch)).then(() => h.log(`snapshot ${snapshot.shortId} read`));
       // Both settle before going on, so a failed reading never races the stop.
-      const [stopped, read] = await Promise.allSettled([stopping, reading]);
+      const [stopped, read] = await Promise.allSettled([this.stopApp(ctx, inst.name, running.manifest).then(() => h.log('the app is stopped')), reading]);
       if (read.status === 'rejected') throw read.reason;
       if (stopped.status === 'rejected') throw stopped.reason;
       failpoint('restore:stopped');
@@ -296,17 +304,18 @@ export class Backups {
       if (meta.installation !== from || meta.app !== inst.app) throw new UserError(`snapshot ${snapshot.shortId} holds ${meta.app} ${meta.installation}, which cannot be restored into ${inst.app} ${inst.name}`);
       const then = this.appThen(meta, inst, running, snapshot);
       progress(50, 'restoring the data');
-      const volume = join(this.dataDir, 'volumes', inst.name);
-      const restored = join(scratch, this.dataDir, 'volumes', from);
-      // The old data is moved aside (a rename), not deleted, while the app is down; the scratch
-      // directory holding it goes once the app is back.
-      const old = join(scratch, 'previous-data');
-      mkdirSync(old);
       replaced = true;
-      for (const entry of readdirSync(volume)) renameSync(join(volume, entry), join(old, entry));
-      if (existsSync(restored)) for (const entry of readdirSync(restored)) renameSync(join(restored, entry), join(volume, entry));
+      mkdirSync(before.old);
+      moveEntries(volume, before.old);
+      moveEntries(join(scratch, this.dataDir, 'volumes', from), volume);
       h.log(`the data of snapshot ${snapshot.shortId} is in place`);
       for (const kind of meta.addons) {
+        if (opts.undo && kind in (running.manifest.addons ?? {})) {
+          mkdirSync(join(before.dumps, kind), { recursive: true });
+          h.log(`dumping ${kind} as it is now, for an undo`);
+          await addonDriver(kind).backup({ ...ctx.addons, log: h.log }, { installation: inst.name, network: names.network(inst.name) }, join(before.dumps, kind));
+          before.dumped.push(kind);
+        }
         h.log(`restoring ${kind}`);
         await addonDriver(kind).restore({ ...ctx.addons, log: h.log }, { installation: inst.name, network: names.network(inst.name) }, join(staged, 'addons', kind));
       }
@@ -319,21 +328,41 @@ export class Backups {
       // The stopped containers are drift: converging starts them and waits for their health checks.
       await this.installations.convergeHeld(taskId, installationId);
     } catch (err) {
-      if (!replaced && opts.startAgain) await this.startAgain(taskId, installationId, h.log);
-      throw err;
+      if (!opts.undo) throw err;
+      h.log(`the restore failed: ${(err as Error).message}`);
+      h.log(replaced ? 'putting back what it replaced' : 'nothing was replaced: starting the app again on its own data');
+      try {
+        if (replaced) await this.putBack(taskId, { inst, running, ctx, volume, scratch, ...before });
+        await this.installations.convergeHeld(taskId, installationId);
+      } catch (undoErr) {
+        await this.installations.markFailed(installationId);
+        throw new Error(`${(err as Error).message}\nputting ${inst.name} back as it was failed too: ${(undoErr as Error).message}`);
+      }
+      throw new RestoreUndone((err as Error).message, replaced);
     } finally {
       this.discard(scratch);
     }
   }
 
-  /** After a restore that failed before it replaced anything: the app serves its own data again */
-  private async startAgain(taskId: string, installationId: string, log: (l: string) => void) {
-    log('nothing was replaced: starting the app again on its own data');
-    try {
-      await this.installations.convergeHeld(taskId, installationId);
-    } catch (err) {
-      log(`the app did not start again: ${(err as Error).message}`);
+  private stopApp(ctx: HostContext, installation: string, manifest: Manifest) {
+    return Promise.all(Object.keys(manifest.components).map((c) => ctx.runtime.stop(names.container(installation, c), 20)));
+  }
+
+  /** Undoes a restore that replaced data: the data, databases, version, config and secrets before it */
+  private async putBack(taskId: string, o: { inst: Installation; running: RunningApp; ctx: HostContext; volume: string; scratch: string; old: string; dumps: string; dumped: string[]; secrets: Record<string, SecretVersionRef> }) {
+    const h = this.tasks.handle(taskId);
+    const now = await this.installations.runningApp(o.inst.id);
+    await Promise.all([this.stopApp(o.ctx, o.inst.name, now.manifest), this.stopApp(o.ctx, o.inst.name, o.running.manifest)]);
+    const failed = join(o.scratch, 'failed-data');
+    mkdirSync(failed, { recursive: true });
+    moveEntries(o.volume, failed);
+    moveEntries(o.old, o.volume);
+    for (const kind of o.dumped) {
+      h.log(`putting ${kind} back`);
+      await addonDriver(kind).restore({ ...o.ctx.addons, log: h.log }, { installation: o.inst.name, network: names.network(o.inst.name) }, join(o.dumps, kind));
     }
+    await this.installations.switchVersion(o.inst.id, { ...o.running, config: o.inst.config, status: 'running' });
+    await restoreGeneratedSecrets(o.ctx, { from: o.inst.name, to: o.inst.name, versions: o.secrets, declared: o.running.manifest.secrets, log: h.log });
   }
 
   /**
@@ -365,4 +394,17 @@ export class Backups {
     if (found) return found;
     throw new UserError(`snapshot ${snapshot.shortId} was taken with ${inst.app} ${meta.version} (package ${meta.packageVersion}), which the catalog no longer has; add that version to the catalog to restore it`);
   }
+}
+
+/** A restore that failed and put the installation back as it was (replaced: data had been replaced) */
+export class RestoreUndone extends Error {
+  constructor(message: string, readonly replaced: boolean) {
+    super(message);
+  }
+}
+
+/** Moves a directory's entries into another (renames: the same filesystem) */
+function moveEntries(from: string, to: string) {
+  if (!existsSync(from)) return;
+  for (const entry of readdirSync(from)) renameSync(join(from, entry), join(to, entry));
 }
