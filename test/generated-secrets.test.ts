@@ -218,3 +218,28 @@ test('the web UI lists the generated secrets (never their values) and rotates on
   }
   assert.equal((await fh.uninstall(name)).status, 'succeeded');
 });
+
+test('a rotation the app fails with goes back by itself: the previous value is current and applied again', { timeout: 300_000 }, async () => {
+  const name = uniqueName('pin');
+  const { task } = await fh.install('pinned', name);
+  assert.equal(task.status, 'succeeded', task.error ?? '');
+  const password = async () => (await run(['podman', 'exec', `fh-${name}-web`, 'printenv', 'APP_PASSWORD'])).stdout.trim();
+  const before = await password();
+  const stored = await builtin(`installations/${name}/password`);
+  assert.ok(stored && before.length >= 18);
+
+  const rotate = await fh.request('POST', `/api/installations/${name}/secrets/password/rotate`);
+  const done = await fh.waitTask(rotate.task.id);
+  assert.equal(done.status, 'rolled_back', JSON.stringify(done));
+  assert.match(done.message, /the app failed with the new value: version \d+'s value is current again/);
+  assert.match(done.error ?? '', /exited during start-up[\s\S]*not the password I was set up with/);
+
+  assert.equal(await password(), before, 'the container runs with the previous value again');
+  const after = await builtin(`installations/${name}/password`);
+  assert.ok(after && after.version > stored!.version, 'the backend keeps the versions: the old value is made current as a new one');
+  assert.deepEqual(after.data, stored!.data);
+  assert.equal((await fh.https(`${name}.localhost`, '/.web/')).status, 200);
+  const inst = await fh.request('GET', `/api/installations/${name}`);
+  assert.equal(inst.installation.status, 'running');
+  assert.equal((await fh.uninstall(name)).status, 'succeeded');
+});

@@ -40,6 +40,30 @@ test('a container killed with its conmon (no reboot) is seen as gone, then runs 
   }
 });
 
+test('a container whose process has just exited, its conmon still recording it, is exited, not a ghost', { timeout: 600_000 }, async () => {
+  await ensureBaseImage(podman);
+  const name = `fh-exiting-${randomBytes(3).toString('hex')}`;
+  const label = `freehold.test-exiting=${name}`;
+  try {
+    await podman.run({ name, image: BASE_IMAGE, command: ['sleep', 'infinity'], labels: { 'freehold.test-exiting': name } });
+    const [, pid, conmon] = (await rawState(name)).split(' ');
+    // conmon held still: the process is gone and Podman has not yet been told.
+    await run(['kill', '-STOP', conmon]);
+    try {
+      await run(['kill', '-9', pid]);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.match(await rawState(name), /^running /, 'podman itself still believes it runs');
+      assert.equal((await podman.inspect(name))?.state, 'exited');
+      assert.deepEqual((await podman.list(label)).map((c) => c.state), ['exited']);
+    } finally {
+      await run(['kill', '-CONT', conmon]);
+    }
+    assert.match(await rawState(name), /^(running|exited|stopped) /, 'not removed');
+  } finally {
+    await run(['podman', 'rm', '-f', name], { check: false });
+  }
+});
+
 test('a running container and a stopped one are left alone', { timeout: 600_000 }, async () => {
   await ensureBaseImage(podman);
   const name = `fh-alive-${randomBytes(3).toString('hex')}`;

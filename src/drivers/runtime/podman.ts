@@ -229,9 +229,12 @@ export class PodmanRuntime implements Runtime {
    * exit was recorded and Podman never learns. It cannot be exec'd, stopped or started, only
    * removed; removing it lets the caller create it again, as after a reboot.
    */
-  private isGhost(state: string, pid: number | undefined) {
+  private isGhost(state: string, pid: number | undefined, conmonPid: number | undefined) {
     if (!this.local || !['running', 'stopping', 'paused'].includes(state)) return false;
-    return !pid || !processAlive(pid);
+    if (pid && processAlive(pid)) return false;
+    // A process that has just exited while its conmon lives is not a ghost: conmon is recording
+    // the exit (a race seen with apps that exit at once on start-up).
+    return !conmonPid || !processAlive(conmonPid);
   }
 
   private async buryGhost(name: string) {
@@ -263,18 +266,25 @@ export class PodmanRuntime implements Runtime {
     const [raw] = JSON.parse(r.stdout);
     if (!raw) return null;
     const info = this.toInfo(raw);
-    if (this.isGhost(info.state, raw.State?.Pid)) {
+    if (this.isGhost(info.state, raw.State?.Pid, raw.State?.ConmonPid)) {
       await this.buryGhost(info.name);
       return null;
     }
+    // Exited, with its exit not recorded yet: say so already.
+    if (info.state === 'running' && this.local && !(raw.State?.Pid && processAlive(raw.State.Pid))) return { ...info, state: 'exited' };
     return info;
   }
 
   async list(label: string): Promise<ContainerInfo[]> {
     const r = await this.podman(['ps', '-a', '--filter', `label=${label}`, '--format', 'json']);
     const rows: any[] = JSON.parse(r.stdout || '[]');
-    const ghosts = rows.filter((c) => this.isGhost(c.State, c.Pid));
-    for (const c of ghosts) await this.buryGhost((c.Names ?? [])[0] ?? c.Id);
+    // `ps` does not tell conmon's pid: a container whose process is gone is inspected to tell.
+    const ghosts: any[] = [];
+    for (const c of rows.filter((c) => this.isGhost(c.State, c.Pid, undefined))) {
+      const seen = await this.inspect(c.Id); // buries a ghost
+      if (seen) c.State = seen.state;
+      else ghosts.push(c);
+    }
     return rows.filter((c) => !ghosts.includes(c)).map((c) => ({
       id: c.Id,
       name: (c.Names ?? [])[0] ?? '',
