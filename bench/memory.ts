@@ -4,15 +4,12 @@
  * dist/); the development one (`node --import tsx src/cli/main.ts up`, as the tests start it) is
  * shown beside it for information.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '../src/cli/client.js';
-import { CaddyEdge } from '../src/drivers/edge/caddy.js';
-import { freePort } from '../src/lib/net.js';
+import type { Client } from '../src/cli/client.js';
 import { run } from '../src/lib/spawn.js';
 import { TestFreehold } from '../test/helpers/freehold.js';
+import { BuiltControlPlane } from '../test/helpers/built-control-plane.js';
 import { atMost, info, median, ms, now, sleep, type Bench, type Row } from './lib.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -36,59 +33,6 @@ function status(pid: number) {
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
   const pss = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), pss };
-}
-
-/** The built control plane, started as a user starts it */
-class BuiltControlPlane {
-  private output = '';
-  private constructor(
-    readonly dataDir: string,
-    readonly child: ChildProcess,
-  ) {}
-  client!: Client;
-
-  static async start(nodeArgs: string[] = [], env: Record<string, string> = {}) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'freehold-bench-memory-'));
-    const [api, https, http] = [await freePort(), await freePort(), await freePort()];
-    // With no node options, run the launcher itself, so its shebang's node options apply as for users.
-    const launcher = nodeArgs.length ? [process.execPath, ...nodeArgs, join(ROOT, 'bin/freehold.js')] : [join(ROOT, 'bin/freehold.js')];
-    const args = [...launcher.slice(1), '--data-dir', dataDir, 'up', '--port', String(api), '--https-port', String(https), '--http-port', String(http), '--reconcile-interval', String(RECONCILE_SECONDS)];
-    const child = spawn(launcher[0], args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1', ...env } });
-    const cp = new BuiltControlPlane(dataDir, child);
-    child.stdout!.on('data', (c) => (cp.output += c));
-    child.stderr!.on('data', (c) => (cp.output += c));
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`freehold up exited (${child.exitCode}):\n${cp.output}`);
-      const apiFile = join(dataDir, 'api.json');
-      if (existsSync(apiFile) && existsSync(join(dataDir, 'admin-token'))) {
-        cp.client = new Client(JSON.parse(readFileSync(apiFile, 'utf8')).url, readFileSync(join(dataDir, 'admin-token'), 'utf8').trim());
-        try {
-          await cp.client.request('GET', '/api/health');
-          return cp;
-        } catch {
-          /* not yet */
-        }
-      }
-      await sleep(100);
-    }
-    await cp.stop();
-    throw new Error(`freehold up did not become ready:\n${cp.output}`);
-  }
-
-  get pid() {
-    return this.child.pid!;
-  }
-
-  async stop() {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((r) => this.child.once('exit', r));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
-    await new CaddyEdge({ dir: join(this.dataDir, 'caddy') }).stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
-  }
 }
 
 async function waitTask(client: Client, id: string) {
@@ -157,7 +101,7 @@ export const memoryBench: Bench = async (log) => {
   if (build.code !== 0) log(`memory: tsc reported errors (it still emits):\n${build.stdout.split('\n').slice(0, 10).join('\n')}`);
   if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('the build produced no dist/src/cli/main.js');
 
-  const built = await BuiltControlPlane.start();
+  const built = await BuiltControlPlane.start({ reconcileIntervalSeconds: RECONCILE_SECONDS });
   try {
     const m = await idleWithInstallations(built.client, built.pid, 'built', log);
     rows.push(atMost(`control plane RSS, idle ${IDLE_MS / 1000} s with ${m.running} installations (built: bin/freehold.js up, its shebang's node options)`, MiB(m.idle.rss), TARGET_MIB, showMiB));
@@ -172,7 +116,7 @@ export const memoryBench: Bench = async (log) => {
   for (const variant of (process.env.BENCH_MEMORY_VARIANTS ?? DEFAULT_VARIANTS).split(';').map((v) => v.trim()).filter(Boolean)) {
     const words = variant.split(/\s+/);
     const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split('=', 2) as [string, string]));
-    const cp = await BuiltControlPlane.start(words.filter((w) => !/^[A-Z_]+=/.test(w)), env);
+    const cp = await BuiltControlPlane.start({ nodeArgs: words.filter((w) => !/^[A-Z_]+=/.test(w)), env, reconcileIntervalSeconds: RECONCILE_SECONDS });
     try {
       const m = await idleWithInstallations(cp.client, cp.pid, variant, log);
       rows.push(info(`  built, node ${variant}: RSS idle ${IDLE_MS / 1000} s / ${SETTLED_MS / 1000} s with ${m.running}`, `${showMiB(MiB(m.idle.rss))} / ${showMiB(MiB(m.settled.rss))}`));

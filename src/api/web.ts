@@ -4,13 +4,13 @@
  * index.html, so the app's own routes survive a reload.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { packageRoot } from '../lib/package-root.js';
 
-/** web/dist beside src/ or dist/ (this file is in src/api or dist/api) */
-export const WEB_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
+/** web/dist in the package root (this file runs from src/api or, built, from dist/src/api) */
+export const WEB_DIST = join(packageRoot(), 'web', 'dist');
 
 export async function serveWeb(app: FastifyInstance, dir = WEB_DIST) {
   if (!existsSync(join(dir, 'index.html'))) {
