@@ -66,6 +66,7 @@ export async function up(o: UpOptions): Promise<{ fh: Freehold; url: string; clo
   fh.certificateRenewal.start(6 * 3600_000);
 
   say(`Freehold is running.
+  Web UI:        ${url}/  (sign in with the admin token)
   API and docs:  ${url}/docs
   Admin token:   ${token ? `${token}  (shown once; also kept in ${tokenFile})` : `in ${tokenFile}`}
   Data:          ${o.dataDir}
