@@ -158,6 +158,37 @@ test('uninstall removes the records and revokes the certificate', LONG, async ()
   assert.deepEqual((await fh.request('GET', '/api/domains')).domains[0].installations, []);
 });
 
+test('rename: the new name gets its records and certificate before the old ones go; back to .localhost removes them', LONG, async () => {
+  const { task } = await fh.install('radicale', `todo.${ZONE}`);
+  assert.equal(task.status, 'succeeded', task.error ?? undefined);
+  const old = await verifyServed(pebble, fh.httpsPort, `todo.${ZONE}`);
+  assert.ok(old.ok, old.output);
+
+  await refused(fh.request('PATCH', '/api/installations/todo', { domain: 'not a name' }), 400, /not a valid domain name/);
+  await refused(fh.request('PATCH', '/api/installations/todo', { domain: `todo.${ZONE}` }), 400, /already on/);
+  const renamed = await cli('rename', 'todo', '--domain', `tasks.${ZONE}`);
+  assert.equal(renamed.code, 0, renamed.out);
+  assert.deepEqual(await knot.query(`tasks.${ZONE}`, 'A'), ['127.0.0.1']);
+  assert.deepEqual(await knot.query(`todo.${ZONE}`, 'A'), [], 'the old name is gone from the zone');
+  const served = await verifyServed(pebble, fh.httpsPort, `tasks.${ZONE}`);
+  assert.ok(served.ok, served.output);
+  assert.equal((await pebble.certStatus(old.serial)).Status, 'Revoked', "the old name's certificate is revoked");
+  assert.equal((await page(`tasks.${ZONE}`)).status, 200);
+  const { installation } = await fh.request('GET', '/api/installations/todo');
+  assert.equal(installation.domain, `tasks.${ZONE}`);
+  assert.equal(installation.name, 'todo', 'the installation keeps its name');
+  assert.deepEqual((await fh.request('GET', '/api/certificates')).certificates.map((c: any) => c.domains), [[`tasks.${ZONE}`]]);
+  assert.deepEqual((await fh.request('GET', '/api/installations/todo/plan')).steps, [], 'nothing left to do');
+
+  const local = await fh.waitTask((await fh.request('PATCH', '/api/installations/todo', { domain: 'todo' })).task.id);
+  assert.equal(local.status, 'succeeded', local.error ?? undefined);
+  assert.deepEqual(await knot.query(`tasks.${ZONE}`, 'A'), []);
+  assert.equal((await pebble.certStatus(served.serial)).Status, 'Revoked');
+  assert.deepEqual((await fh.request('GET', '/api/certificates')).certificates, []);
+  assert.equal((await fh.https('todo.localhost', '/.web/')).status, 200);
+  assert.equal((await fh.uninstall('todo')).status, 'succeeded');
+});
+
 test('a failed install removes its records and its certificate', LONG, async () => {
   const { task } = await fh.install('unhealthy', `sick.${ZONE}`);
   assert.equal(task.status, 'rolled_back');

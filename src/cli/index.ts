@@ -157,6 +157,14 @@ program
   });
 
 program
+  .command('rename <name>')
+  .description('give an installation another domain name: its route, DNS records and certificate follow (the previous name comes back if the new one fails)')
+  .requiredOption('--domain <domain>', 'the new domain name (a bare name goes under .localhost)')
+  .action(async (name, o) => {
+    await runTask('PATCH', `/api/installations/${encodeURIComponent(name)}`, { domain: o.domain }, `Moving ${name} to ${o.domain}`);
+  });
+
+program
   .command('credentials <name>')
   .description("show the app's own sign-in credentials (e.g. its admin password)")
   .action(async (name) => {

@@ -71,11 +71,15 @@ export function expand(inst: InstallationView, manifest: Manifest, images: Recor
   // A host that gives each installation its own address takes it from an IP pool first.
   const pool = pub?.target && typeof pub.target === 'object' && !Array.isArray(pub.target) ? pub.target.pool : undefined;
   if (typeof pool === 'string') out.push({ key: 'address', kind: 'address', spec: { pool }, dependsOn: [] });
-  if (pub?.target) out.push({ key: 'dns', kind: 'dns', spec: { domain: pub.domain, host: inst.domain, target: pub.target }, dependsOn: typeof pool === 'string' ? ['address'] : [] });
-  if (pub) out.push({ key: 'certificate', kind: 'certificate', spec: { id: inst.domain, domains: [inst.domain], challenge: pub.challenge }, dependsOn: pub.target ? ['dns'] : [] });
+  // Keyed by what they are for: when the installation gets another name, the new records and
+  // certificate are made before the old ones go (the old are "no longer wanted").
+  const dnsKey = `dns:${pub?.domain}`;
+  const certificateKey = `certificate:${inst.domain}`;
+  if (pub?.target) out.push({ key: dnsKey, kind: 'dns', spec: { domain: pub.domain, host: inst.domain, target: pub.target }, dependsOn: typeof pool === 'string' ? ['address'] : [] });
+  if (pub) out.push({ key: certificateKey, kind: 'certificate', spec: { id: inst.domain, domains: [inst.domain], challenge: pub.challenge }, dependsOn: pub.target ? [dnsKey] : [] });
   // Traffic comes only once the app is set up (and its certificate is served).
   if (httpTarget) {
-    const after = [httpTarget, ...(postInstall ? ['hook:postInstall'] : []), ...(pub ? ['certificate'] : [])];
+    const after = [httpTarget, ...(postInstall ? ['hook:postInstall'] : []), ...(pub ? [certificateKey] : [])];
     out.push({ key: 'route', kind: 'route', spec: { id: names.route(inst.name), hosts: [inst.domain], target: httpTarget }, dependsOn: after });
   }
   return out;

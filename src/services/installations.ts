@@ -218,11 +218,17 @@ export class Installations {
     }
   }
 
+  /** A domain name as given (a bare name goes under the default suffix, e.g. calendar.localhost), checked */
+  private domainOf(given: string): string {
+    const domain = given.includes('.') ? given.toLowerCase() : `${given.toLowerCase()}.${this.domainSuffix}`;
+    if (!DOMAIN.test(domain)) throw new UserError(`domain "${given}" is not a valid domain name (letters, digits and dashes, labels separated by dots)`, [{ path: 'domain', message: 'is not a valid domain name' }]);
+    return domain;
+  }
+
   async install(req: InstallRequest): Promise<{ installation: Installation; task: Task }> {
     const app = req.version === undefined ? this.catalog.get(req.app) : this.catalog.find(req.app, req.version);
     if (!app) throw new NotFoundError(`no version ${req.version} of ${req.app} in the catalog (versions: ${this.catalog.versions(req.app).map((a) => a.manifest.version).join(', ')})`);
-    const domain = req.domain.includes('.') ? req.domain.toLowerCase() : `${req.domain.toLowerCase()}.${this.domainSuffix}`;
-    if (!DOMAIN.test(domain)) throw new UserError(`domain "${req.domain}" is not a valid domain name (letters, digits and dashes, labels separated by dots)`, [{ path: 'domain', message: 'is not a valid domain name' }]);
+    const domain = this.domainOf(req.domain);
     const name = req.name ?? domain.split('.')[0];
     if (!NAME.test(name)) throw new UserError(`installation name "${name}" must start with a letter and hold only lowercase letters, digits and dashes (at most 31)`, [{ path: 'name', message: 'is not a valid installation name' }]);
     const missing = Object.keys(app.manifest.addons ?? {}).filter((a) => UNPROVIDED_ADDONS.includes(a));
@@ -413,29 +419,72 @@ export class Installations {
   }
 
   async runConfigure(taskId: string, installationId: string) {
+    const { previous, config } = (await this.tasks.get(taskId))!.params as { previous: Record<string, Json>; config: Record<string, Json> };
+    await this.runChange(taskId, installationId, {
+      set: (values) => ({ config: JSON.stringify(values) }),
+      wanted: config,
+      previous,
+      what: 'configuration',
+      done: (steps) => (steps ? `configuration applied (${steps} change(s))` : 'configuration saved; nothing to change'),
+    });
+  }
+
+  /**
+   * Gives an installation another domain name, as a task: its route, and on a configured domain
+   * its DNS records and certificate, follow (the new ones are made before the old ones go); the
+   * app's containers are re-created when their settings name the URL. If that fails, the
+   * previous name is applied again. The installation keeps its name (containers, data, snapshots).
+   */
+  async rename(nameOrId: string, req: { domain: string }): Promise<Task> {
+    const row = await this.row(nameOrId);
+    if (row.status !== 'running') throw new ConflictError(`${row.name} is ${row.status}; only a running installation can get another domain name`);
+    const domain = this.domainOf(req.domain);
+    if (domain === row.domain) throw new UserError(`${row.name} is already on ${domain}`, [{ path: 'domain', message: 'is the current domain name' }]);
+    const taken = await this.db.selectFrom('installations').select('name').where('domain', '=', domain).executeTakeFirst();
+    if (taken) throw new ConflictError(`domain ${domain} is already used by installation "${taken.name}"`);
+    await this.placement?.check(domain, row.host_id);
+    const task = await this.tasks.create('rename', row.id, { previous: row.domain, domain }, `moving ${row.name} from ${row.domain} to ${domain}`);
+    void this.runRename(task.id, row.id);
+    return task;
+  }
+
+  async runRename(taskId: string, installationId: string) {
+    const { previous, domain } = (await this.tasks.get(taskId))!.params as { previous: string; domain: string };
+    await this.runChange(taskId, installationId, {
+      set: (d) => ({ domain: d }),
+      wanted: domain,
+      previous,
+      what: 'domain name',
+      done: () => `${domain} serves the app; ${previous} no longer does`,
+    });
+  }
+
+  /**
+   * A change to an installation's row applied as a task: set, then converged; if that fails, the
+   * previous value is set and converged again. Run again from the start after a crash.
+   */
+  private async runChange<T>(taskId: string, installationId: string, c: { set: (value: T) => Partial<InstallationTable>; wanted: T; previous: T; what: string; done: (steps: number) => string }) {
     await this.locks.with(installationId, async () => {
-      const task = (await this.tasks.get(taskId))!;
-      const { previous, config } = task.params as { previous: Record<string, Json>; config: Record<string, Json> };
-      const setConfig = async (values: Record<string, Json>) => {
-        await this.db.updateTable('installations').set({ config: JSON.stringify(values), updated_at: now() }).where('id', '=', installationId).execute();
+      const set = async (value: T) => {
+        await this.db.updateTable('installations').set({ ...c.set(value), updated_at: now() }).where('id', '=', installationId).execute();
         this.changed();
       };
-      await this.tasks.update(taskId, { status: 'running', message: 'applying the new configuration' });
+      await this.tasks.update(taskId, { status: 'running', message: `applying the new ${c.what}` });
       try {
-        await setConfig(config);
-        const { steps } = await this.converge(taskId, (await this.row(installationId)));
+        await set(c.wanted);
+        const { steps } = await this.converge(taskId, await this.row(installationId));
         await this.tasks.flush(taskId);
-        await this.tasks.update(taskId, { status: 'succeeded', percent: 100, message: steps.length ? `configuration applied (${steps.length} change(s))` : 'configuration saved; nothing to change' });
+        await this.tasks.update(taskId, { status: 'succeeded', percent: 100, message: c.done(steps.length) });
       } catch (err) {
         const reason = (err as Error).message;
-        await this.tasks.update(taskId, { status: 'rolling_back', message: 'the new configuration failed: going back to the previous one' });
+        await this.tasks.update(taskId, { status: 'rolling_back', message: `the new ${c.what} failed: going back to the previous one` });
         try {
-          await setConfig(previous);
+          await set(c.previous);
           await this.converge(taskId, await this.row(installationId));
-          await this.tasks.update(taskId, { status: 'rolled_back', percent: 100, message: 'the new configuration failed and the previous one was applied again', error: reason });
+          await this.tasks.update(taskId, { status: 'rolled_back', percent: 100, message: `the new ${c.what} failed and the previous one was applied again`, error: reason });
         } catch (again) {
           await this.setStatus(installationId, 'failed');
-          await this.tasks.update(taskId, { status: 'failed', message: 'the new configuration failed, and so did going back', error: `${reason}\nrollback: ${(again as Error).message}` });
+          await this.tasks.update(taskId, { status: 'failed', message: `the new ${c.what} failed, and so did going back`, error: `${reason}\nrollback: ${(again as Error).message}` });
         }
       }
     });

@@ -44,6 +44,7 @@ export class Reconciler {
       if (t.kind === 'install') return this.installations.runInstall(t.id, t.installationId, t.status === 'rolling_back');
       if (t.kind === 'uninstall') return this.installations.runUninstall(t.id, t.installationId);
       if (t.kind === 'configure') return this.installations.runConfigure(t.id, t.installationId);
+      if (t.kind === 'rename') return this.installations.runRename(t.id, t.installationId);
       const resume = this.resumers.get(t.kind);
       if (resume) return resume(t);
       return this.installations.runApply(t.id, t.installationId);

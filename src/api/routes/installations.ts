@@ -90,6 +90,22 @@ export const installationRoutes =
       },
     );
 
+    app.patch(
+      '/installations/:name',
+      {
+        schema: {
+          summary: 'Give the installation another domain name: its route, DNS records and certificate follow (starts a rename task; the previous name comes back if the new one fails)',
+          tags: ['installations'],
+          params: Name,
+          body: Type.Object({ domain: Type.String({ minLength: 1, description: 'The new domain name, e.g. cal.example.org (a bare name goes under .localhost)' }) }, { additionalProperties: false }),
+        },
+      },
+      async (req, reply) => {
+        const task = await fh.installations.rename((req.params as { name: string }).name, req.body as { domain: string });
+        return reply.code(202).send({ task });
+      },
+    );
+
     app.get('/installations/:name/credentials', { schema: { summary: "The app's own sign-in credentials (only secrets the manifest marks reveal)", tags: ['installations'], params: Name } }, async (req) => ({
       secrets: await fh.installations.credentials((req.params as { name: string }).name),
     }));
