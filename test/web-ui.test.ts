@@ -307,6 +307,25 @@ test('snapshots: back up now, then restore the newest', LONG, async () => {
   await screenshot(page, 'snapshots-restored');
 });
 
+test('the domain name is changed on the settings page: the app is served at the new one only', LONG, async () => {
+  await gotoRetrying(page, `${base}/installations/${name}/settings`);
+  const input = page.getByLabel('New domain name');
+  await input.waitFor();
+  assert.equal(await input.inputValue(), `${name}.localhost`);
+  await input.fill('not a name');
+  await page.getByRole('button', { name: 'Change domain name' }).click();
+  await page.getByText(/is not a valid domain name/).first().waitFor();
+  await input.fill(`${name}-moved.localhost`);
+  await page.getByRole('button', { name: 'Change domain name' }).click();
+  assert.equal(await finalStatus(page), 'succeeded');
+  await screenshot(page, 'domain-changed');
+  const { installation } = await fh.request('GET', `/api/installations/${name}`);
+  assert.equal(installation.domain, `${name}-moved.localhost`);
+  assert.equal((await fh.https(`${name}-moved.localhost`, '/.web/')).status, 200);
+  const old = await fh.https(`${name}.localhost`, '/.web/').catch((err: Error) => ({ status: 0, body: err.message }));
+  assert.notEqual(old.status, 200, 'the old name no longer reaches the app');
+});
+
 test("a server-side refusal (the name is taken) shows the API's message next to the name", async () => {
   await gotoRetrying(page, `${base}/catalog/settings/install`);
   await page.getByLabel('Name').fill(name);

@@ -201,6 +201,53 @@ function GeneratedSecrets({ name, secrets }: { name: string; secrets: { name: st
   );
 }
 
+/** The installation's domain name, changeable: its route, DNS records and certificate follow */
+function DomainName({ inst, onChange }: { inst: Installation; onChange(): void }) {
+  const [domain, setDomain] = useState(inst.domain);
+  const [task, setTask] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const busy = task !== null && !done;
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setDone(false);
+    try {
+      setTask((await api<{ task: Task }>('PATCH', `/api/installations/${encodeURIComponent(inst.name)}`, { domain })).task.id);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <>
+      <h3>Domain name</h3>
+      <p className="help">
+        Where the app is reached. On a domain configured in Settings, its DNS records and certificate move with it: the new ones are made first, then the old ones are removed. Links
+        and bookmarks to the old name stop working.
+      </p>
+      <form className="inline" onSubmit={(e) => void submit(e)} data-testid="domain-form">
+        <label htmlFor="domain-name">New domain name</label>{' '}
+        <input id="domain-name" value={domain} onChange={(e) => setDomain(e.target.value)} required disabled={busy} />{' '}
+        <button type="submit" disabled={busy || domain.trim() === inst.domain || inst.status !== 'running'}>
+          Change domain name
+        </button>
+      </form>
+      {error !== null && <ErrorBox error={error} title="Not changed" />}
+      {task && (
+        <TaskProgress
+          key={task}
+          taskId={task}
+          title={`Moving ${inst.name} to ${domain}`}
+          onDone={() => {
+            setDone(true);
+            onChange();
+          }}
+        />
+      )}
+    </>
+  );
+}
+
 function Settings({ detail, onChange }: { detail: Detail; onChange(): void }) {
   const inst = detail.installation;
   // The schema of the version it runs: from the API, else the catalog's when it is that version.
@@ -296,6 +343,7 @@ function Settings({ detail, onChange }: { detail: Detail; onChange(): void }) {
           </tbody>
         </table>
       )}
+      <DomainName inst={inst} onChange={onChange} />
     </>
   );
 }
