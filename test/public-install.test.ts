@@ -159,8 +159,10 @@ test('uninstall removes the records and revokes the certificate', LONG, async ()
 });
 
 test('rename: the new name gets its records and certificate before the old ones go; back to .localhost removes them', LONG, async () => {
-  const { task } = await fh.install('radicale', `todo.${ZONE}`);
+  const { task } = await fh.install('addressed', `todo.${ZONE}`);
   assert.equal(task.status, 'succeeded', task.error ?? undefined);
+  const given = async () => (await run(['podman', 'exec', 'fh-todo-web', 'printenv', 'PUBLIC_ADDRESS'], { check: false })).stdout.trim();
+  assert.equal(await given(), '127.0.0.1', "the app is told its host's public address");
   const old = await verifyServed(pebble, fh.httpsPort, `todo.${ZONE}`);
   assert.ok(old.ok, old.output);
 
@@ -186,6 +188,7 @@ test('rename: the new name gets its records and certificate before the old ones 
   assert.equal((await pebble.certStatus(served.serial)).Status, 'Revoked');
   assert.deepEqual((await fh.request('GET', '/api/certificates')).certificates, []);
   assert.equal((await fh.https('todo.localhost', '/.web/')).status, 200);
+  assert.equal(await given(), '', 'on .localhost it has no public address');
   assert.equal((await fh.uninstall('todo')).status, 'succeeded');
 });
 
@@ -206,9 +209,11 @@ test('a host that gives each installation an address from an IP pool: the record
   await refused(fh.request('PATCH', '/api/hosts/local', { public: { pool: 'nowhere' } }), 404, /nowhere/);
   await fh.request('PATCH', '/api/hosts/local', { public: { pool: 'public' } });
 
-  const { task } = await fh.install('radicale', `wiki.${ZONE}`);
+  const { task } = await fh.install('addressed', `wiki.${ZONE}`);
   assert.equal(task.status, 'succeeded', task.error ?? undefined);
   assert.deepEqual(await knot.query(`wiki.${ZONE}`, 'A'), ['127.0.10.9']);
+  const given = await run(['podman', 'exec', 'fh-wiki-web', 'printenv', 'PUBLIC_ADDRESS']);
+  assert.equal(given.stdout.trim(), '127.0.10.9', 'the app is told its own address ({{ installation.address }})');
   const { allocations } = await fh.request('GET', '/api/ip-pools/public/allocations');
   assert.deepEqual(allocations.map((a: any) => [a.address, a.owner]), [['127.0.10.9', 'wiki']]);
   const served = await verifyServed(pebble, fh.httpsPort, `wiki.${ZONE}`);

@@ -28,6 +28,16 @@ export function expand(inst: InstallationView, manifest: Manifest, images: Recor
   // { random: N } or { keypair: type }: a random secret's spec is what it always was (same hash)
   for (const s of secrets) out.push({ key: `secret:${s}`, kind: 'secret', spec: { ...manifest.secrets![s].generate }, dependsOn: [] });
 
+  // On a configured domain the name points at the host first, so that the CA finds the edge
+  // there for the HTTP-01 challenge.
+  const pub = inst.public;
+  // A host that gives each installation its own address takes it from an IP pool first.
+  const pool = pub?.target && typeof pub.target === 'object' && !Array.isArray(pub.target) ? pub.target.pool : undefined;
+  // The public address the app is given ({{ installation.address }}): its own from the pool (an
+  // input of the `address` resource), else the host's first one; none on .localhost or a CNAME.
+  const hostAddresses = pub?.target && typeof pub.target === 'object' && !Array.isArray(pub.target) ? pub.target.addresses : undefined;
+  const address = Array.isArray(hostAddresses) ? String(hostAddresses[0] ?? '') : '';
+
   let httpTarget: string | undefined;
   for (const [component, c] of Object.entries(manifest.components)) {
     out.push({ key: `image:${component}`, kind: 'image', spec: images[component] as unknown as Json, dependsOn: [] });
@@ -38,7 +48,8 @@ export function expand(inst: InstallationView, manifest: Manifest, images: Recor
       component,
       version: manifest.version,
       migrate: manifest.hooks?.migrate?.component === component ? manifest.hooks.migrate.command : undefined,
-      installation: { name: inst.name, domain: inst.domain, url: inst.url, host: inst.host },
+      // (address only where there is one: the spec, and so the container, of others is unchanged)
+      installation: { name: inst.name, domain: inst.domain, url: inst.url, host: inst.host, ...(address ? { address } : {}) },
       command: c.command,
       env: c.env ?? {},
       files: c.files ?? {},
@@ -56,7 +67,7 @@ export function expand(inst: InstallationView, manifest: Manifest, images: Recor
       key,
       kind: 'container',
       spec: spec as unknown as Json,
-      dependsOn: ['network', `image:${component}`, ...addonKinds.map((k) => `addon:${k}`), ...secrets.map((s) => `secret:${s}`)],
+      dependsOn: ['network', `image:${component}`, ...addonKinds.map((k) => `addon:${k}`), ...secrets.map((s) => `secret:${s}`), ...(typeof pool === 'string' ? ['address'] : [])],
     });
     if (c.http && (c.http.path ?? '/') === '/') httpTarget = key;
   }
@@ -65,11 +76,6 @@ export function expand(inst: InstallationView, manifest: Manifest, images: Recor
   if (postInstall) {
     out.push({ key: 'hook:postInstall', kind: 'hook', spec: { hook: 'postInstall', container: names.container(inst.name, postInstall.component), command: postInstall.command }, dependsOn: containers });
   }
-  // On a configured domain the name points at the host first, so that the CA finds the edge
-  // there for the HTTP-01 challenge.
-  const pub = inst.public;
-  // A host that gives each installation its own address takes it from an IP pool first.
-  const pool = pub?.target && typeof pub.target === 'object' && !Array.isArray(pub.target) ? pub.target.pool : undefined;
   if (typeof pool === 'string') out.push({ key: 'address', kind: 'address', spec: { pool }, dependsOn: [] });
   // Keyed by what they are for: when the installation gets another name, the new records and
   // certificate are made before the old ones go (the old are "no longer wanted").

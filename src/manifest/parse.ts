@@ -339,7 +339,7 @@ function unsetOption(schema: unknown, field: string): string | undefined {
   return undefined;
 }
 
-const INSTALLATION_FIELDS = ['name', 'domain', 'url', 'host'];
+const INSTALLATION_FIELDS = ['name', 'domain', 'url', 'host', 'address'];
 export const ADDON_FIELDS = ['url', 'host', 'port', 'database', 'username', 'password', 'prefix', 'path'];
 /** The fields each provided addon kind gives (what its driver returns); kinds not provided yet allow all. */
 const KIND_FIELDS: Record<string, string[]> = {

@@ -20,7 +20,8 @@ export interface ContainerResourceSpec {
   version: string;
   /** The manifest's migrate hook, on the component that runs it */
   migrate?: string[];
-  installation: { name: string; domain: string; url: string; host: string };
+  /** address: the host's public address, when it has one (an address from a pool comes as an input) */
+  installation: { name: string; domain: string; url: string; host: string; address?: string };
   command?: string[];
   env: Record<string, string>;
   files: Record<string, string>;
@@ -49,7 +50,8 @@ function render(spec: ContainerResourceSpec, inputs: Record<string, Record<strin
     const out = inputs[`secret:${s}`] ?? {};
     secrets[s] = 'value' in out || !Object.keys(out).length ? String(out.value ?? '') : Object.fromEntries(Object.entries(out).map(([k, v]) => [k, String(v)]));
   }
-  const scope = { installation: spec.installation, addons, secrets, config: spec.config };
+  const address = String(inputs.address?.address ?? spec.installation.address ?? '');
+  const scope = { installation: { ...spec.installation, address }, addons, secrets, config: spec.config };
   const env: Record<string, string> = {};
   for (const [kind, overrides] of Object.entries(spec.addons)) {
     const mapping = { ...addonDriver(kind).defaultEnv, ...overrides };
