@@ -121,6 +121,18 @@ test('CLI: records, check, octoDNS export from Knot and import into PowerDNS (dr
   assert.equal(exportedAgain, readFileSync(file, 'utf8'));
 });
 
+test('CLI: a domain changed (TTL, challenge); nothing to change is refused', async () => {
+  const set = await cli(['domains', 'set', 'example.test', '--ttl', '120', '--challenge', 'dns-01']);
+  assert.equal(set.code, 0, set.out);
+  assert.match(set.out, /domain example\.test changed \(rfc2136, TTL 120, dns-01\)/);
+  const nothing = await cli(['domains', 'set', 'example.test']);
+  assert.equal(nothing.code, 1);
+  assert.match(nothing.out, /nothing to change/);
+  await assert.rejects(api('PATCH', '/api/domains/example.test', { name: 'other.test' }), (err: any) => err.status === 400);
+  const { domain } = await api('PATCH', '/api/domains/example.test', { challenge: 'http-01' });
+  assert.equal(domain.challenge, 'http-01');
+});
+
 test('remove: 204, then 404', async () => {
   const removed = await cli(['domains', 'remove', 'copy.example.test']);
   assert.equal(removed.code, 0, removed.out);

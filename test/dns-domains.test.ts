@@ -117,3 +117,37 @@ test('octoDNS: a zone exported from Knot and imported into PowerDNS has the same
   assert.equal(await domains.exportZone('copy.example.test'), yaml, 'exported from PowerDNS: the same file');
   assert.deepEqual((await domains.importZone('copy.example.test', yaml)).changes, [], 'imported again: nothing to do');
 });
+
+test('a domain changed: new provider settings are checked first, the TTL reaches the records made, the provider stays while records are there', async () => {
+  await domains.add({ name: 'parent.test', provider: 'rfc2136', ...knot.settings() });
+  await domains.ensureInstallationRecords('parent.test', 'web', { addresses: ['192.0.2.7'] });
+  const ttlOf = async () => (await domains.records('parent.test')).find((r) => r.name === 'web' && r.type === 'A')?.ttl;
+  assert.equal(await ttlOf(), 300);
+
+  await assert.rejects(domains.update('parent.test', { provider: 'rfc2136', ...knot.settings(), tsigSecret: randomBytes(32).toString('base64') }), (err: unknown) => {
+    assert.ok(err instanceof UserError);
+    assert.equal(err.status, 502);
+    assert.match(err.message, /refused the TSIG key/);
+    return true;
+  });
+  await assert.rejects(domains.update('parent.test', { provider: 'powerdns', url: pdns.url, apiKey: pdns.apiKey }), (err: unknown) => err instanceof UserError && err.status === 409 && /records of web at rfc2136/.test(err.message));
+  await assert.rejects(domains.update('parent.test', { zone: 'test' }), (err: unknown) => err instanceof UserError && err.status === 400 && /zone cannot change/.test(err.message));
+  await assert.rejects(domains.update('parent.test', { ttl: 0 }), (err: unknown) => err instanceof UserError && /ttl must be 1-604800/.test(err.message));
+  const unchanged = await domains.get('parent.test');
+  assert.equal(unchanged.ttl, 300);
+  assert.equal(unchanged.provider, 'rfc2136');
+
+  const changed = await domains.update('parent.test', { ttl: 60, challenge: 'dns-01' });
+  assert.equal(changed.ttl, 60);
+  assert.equal(changed.challenge, 'dns-01');
+  assert.equal(await ttlOf(), 60, 'the record already made has the new TTL');
+  assert.deepEqual((await domains.observeInstallationRecords('parent.test', 'web')).drift, [], 'and it is what Freehold keeps');
+
+  // The provider's settings given again whole (as after a new TSIG secret), checked and kept
+  const again = await domains.update('parent.test', { provider: 'rfc2136', ...knot.settings() });
+  assert.deepEqual(again.settings, { server: knot.server, tsigName: 'freehold-test', tsigAlgorithm: 'hmac-sha256' });
+  assert.equal(again.ttl, 60);
+
+  await domains.removeInstallationRecords('parent.test', 'web');
+  await domains.remove('parent.test');
+});

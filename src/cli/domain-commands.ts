@@ -18,6 +18,26 @@ function secret(file: string | undefined, envVar: string, what: string): string 
 const path = (domain: string, rest = '') => `/api/domains/${encodeURIComponent(domain)}${rest}`;
 const change = (c: any) => ({ action: c.action, name: c.record.name || '@', type: c.record.type, ttl: c.action === 'delete' ? '' : c.record.ttl, values: c.action === 'delete' ? '' : c.record.values.join(' | ') });
 
+/** The provider's fields of an add (or a change of settings), from the command's options */
+function providerFields(provider: string, o: Record<string, string | undefined>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const set = (k: string, v: unknown) => v !== undefined && (fields[k] = v);
+  if (provider === 'rfc2136') {
+    set('server', o.server);
+    set('tsigName', o.tsigName);
+    set('tsigAlgorithm', o.tsigAlgorithm);
+    set('tsigSecret', secret(o.tsigSecretFile, 'FREEHOLD_TSIG_SECRET', 'TSIG secret'));
+  } else if (provider === 'powerdns') {
+    set('url', o.url);
+    set('serverId', o.serverId);
+    set('apiKey', secret(o.apiKeyFile, 'FREEHOLD_PDNS_API_KEY', 'PowerDNS API key'));
+  } else {
+    set('url', o.url);
+    set('token', secret(o.tokenFile, 'FREEHOLD_DNS_TOKEN', 'API token'));
+  }
+  return fields;
+}
+
 export function addDomainCommands(program: Command, kit: Kit) {
   const domains = program.command('domains').description('domains on a DNS provider (RFC 2136, PowerDNS, deSEC, Cloudflare): records of installations, drift, octoDNS zone files');
 
@@ -33,43 +53,52 @@ export function addDomainCommands(program: Command, kit: Kit) {
       );
     });
 
-  domains
-    .command('add <domain>')
-    .description('configure a domain with a DNS provider; the provider is checked (credentials, zone) first')
-    .requiredOption('--provider <kind>', 'rfc2136, powerdns, desec or cloudflare')
-    .option('--zone <zone>', 'the DNS zone holding the domain, when it is a parent of it')
-    .option('--ttl <seconds>', 'TTL of the records Freehold makes', '300')
-    .option('--no-verify', 'keep the domain without checking the provider')
-    .option('--challenge <type>', "how installations' certificates are validated: http-01 (port 80 must reach Freehold) or dns-01 (through this provider)", 'http-01')
-    .option('--server <host[:port]>', 'rfc2136: primary server')
-    .option('--tsig-name <name>', 'rfc2136: TSIG key name')
-    .option('--tsig-algorithm <alg>', 'rfc2136: hmac-sha256 (default), hmac-sha512, ...')
-    .option('--tsig-secret-file <file>', 'rfc2136: file holding the TSIG secret (base64); default $FREEHOLD_TSIG_SECRET')
-    .option('--url <url>', 'powerdns: API URL (e.g. http://127.0.0.1:8081); desec, cloudflare: API base (default: the public service)')
-    .option('--api-key-file <file>', 'powerdns: file holding the API key; default $FREEHOLD_PDNS_API_KEY')
-    .option('--server-id <id>', 'powerdns: server id (default localhost)')
-    .option('--token-file <file>', 'desec, cloudflare: file holding the API token; default $FREEHOLD_DNS_TOKEN')
-    .action(async (domain, o) => {
-      const body: Record<string, unknown> = { name: domain, provider: o.provider, ttl: Number(o.ttl), verify: o.verify, challenge: o.challenge };
-      if (o.zone) body.zone = o.zone;
-      const set = (k: string, v: unknown) => v !== undefined && (body[k] = v);
-      if (o.provider === 'rfc2136') {
-        set('server', o.server);
-        set('tsigName', o.tsigName);
-        set('tsigAlgorithm', o.tsigAlgorithm);
-        set('tsigSecret', secret(o.tsigSecretFile, 'FREEHOLD_TSIG_SECRET', 'TSIG secret'));
-      } else if (o.provider === 'powerdns') {
-        set('url', o.url);
-        set('serverId', o.serverId);
-        set('apiKey', secret(o.apiKeyFile, 'FREEHOLD_PDNS_API_KEY', 'PowerDNS API key'));
-      } else {
-        set('url', o.url);
-        set('token', secret(o.tokenFile, 'FREEHOLD_DNS_TOKEN', 'API token'));
-      }
-      const r = await kit.client().request('POST', '/api/domains', body);
-      if (kit.json()) return kit.print(r);
-      console.log(`domain ${r.domain.name} added (${r.domain.provider}, zone ${r.domain.zone}); see its records: freehold domains records ${r.domain.name}`);
-    });
+  const withProviderOptions = (c: Command) =>
+    c
+      .option('--server <host[:port]>', 'rfc2136: primary server')
+      .option('--tsig-name <name>', 'rfc2136: TSIG key name')
+      .option('--tsig-algorithm <alg>', 'rfc2136: hmac-sha256 (default), hmac-sha512, ...')
+      .option('--tsig-secret-file <file>', 'rfc2136: file holding the TSIG secret (base64); default $FREEHOLD_TSIG_SECRET')
+      .option('--url <url>', 'powerdns: API URL (e.g. http://127.0.0.1:8081); desec, cloudflare: API base (default: the public service)')
+      .option('--api-key-file <file>', 'powerdns: file holding the API key; default $FREEHOLD_PDNS_API_KEY')
+      .option('--server-id <id>', 'powerdns: server id (default localhost)')
+      .option('--token-file <file>', 'desec, cloudflare: file holding the API token; default $FREEHOLD_DNS_TOKEN');
+
+  withProviderOptions(
+    domains
+      .command('add <domain>')
+      .description('configure a domain with a DNS provider; the provider is checked (credentials, zone) first')
+      .requiredOption('--provider <kind>', 'rfc2136, powerdns, desec or cloudflare')
+      .option('--zone <zone>', 'the DNS zone holding the domain, when it is a parent of it')
+      .option('--ttl <seconds>', 'TTL of the records Freehold makes', '300')
+      .option('--no-verify', 'keep the domain without checking the provider')
+      .option('--challenge <type>', "how installations' certificates are validated: http-01 (port 80 must reach Freehold) or dns-01 (through this provider)", 'http-01'),
+  ).action(async (domain, o) => {
+    const body: Record<string, unknown> = { name: domain, provider: o.provider, ttl: Number(o.ttl), verify: o.verify, challenge: o.challenge, ...providerFields(o.provider, o) };
+    if (o.zone) body.zone = o.zone;
+    const r = await kit.client().request('POST', '/api/domains', body);
+    if (kit.json()) return kit.print(r);
+    console.log(`domain ${r.domain.name} added (${r.domain.provider}, zone ${r.domain.zone}); see its records: freehold domains records ${r.domain.name}`);
+  });
+
+  withProviderOptions(
+    domains
+      .command('set <domain>')
+      .description("change a domain: its TTL (records already made get it), its challenge, or its provider's settings (with --provider, given whole as for add: e.g. a new TSIG secret)")
+      .option('--ttl <seconds>', 'TTL of the records Freehold makes')
+      .option('--challenge <type>', 'http-01 or dns-01')
+      .option('--provider <kind>', "the provider's settings follow, whole: rfc2136, powerdns, desec or cloudflare")
+      .option('--no-verify', 'keep the new provider settings without checking them'),
+  ).action(async (domain, o) => {
+    const body: Record<string, unknown> = {};
+    if (o.ttl !== undefined) body.ttl = Number(o.ttl);
+    if (o.challenge !== undefined) body.challenge = o.challenge;
+    if (o.provider) Object.assign(body, { provider: o.provider, verify: o.verify, ...providerFields(o.provider, o) });
+    if (!Object.keys(body).length) throw new Error('nothing to change: give --ttl, --challenge or --provider with its settings');
+    const r = await kit.client().request('PATCH', path(domain), body);
+    if (kit.json()) return kit.print(r);
+    console.log(`domain ${r.domain.name} changed (${r.domain.provider}, TTL ${r.domain.ttl}, ${r.domain.challenge})`);
+  });
 
   domains
     .command('remove <domain>')

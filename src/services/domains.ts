@@ -145,6 +145,53 @@ export class Domains {
     return this.get(name);
   }
 
+  /**
+   * Changes a domain: its TTL (the records already made get it too), its challenge, or its
+   * provider's settings, given whole as when it was added (e.g. a new TSIG secret or API token;
+   * checked before they are kept). Its provider can change only while no installation has
+   * records there (they would be left at the old one).
+   */
+  async update(name: string, input: Partial<DomainInput>): Promise<DomainView> {
+    const row = await this.row(zoneName(name));
+    if (!row) throw new NotFoundError(`no domain ${name} (see "freehold domains list")`);
+    const p: Problems = [];
+    if (input.name !== undefined || input.zone !== undefined) p.push({ path: input.name !== undefined ? 'name' : 'zone', message: 'cannot change: remove the domain and add it again' });
+    const ttl = input.ttl ?? row.ttl;
+    if (!(Number.isInteger(ttl) && (ttl as number) >= 1 && (ttl as number) <= 604800)) p.push({ path: 'ttl', message: 'must be 1-604800 seconds' });
+    const challenge = input.challenge ?? row.challenge;
+    if (challenge !== 'http-01' && challenge !== 'dns-01') p.push({ path: 'challenge', message: 'must be http-01 or dns-01' });
+    const { ttl: _t, challenge: _c, verify, name: _n, zone: _z, ...providerFields } = input;
+    const provider = typeof input.provider === 'string' ? input.provider : row.provider;
+    const kind = dnsProviderKind(provider);
+    if (!kind) p.push({ path: 'provider', message: `must be one of ${dnsProviderKinds().join(', ')}` });
+    const changesProvider = Object.keys(providerFields).length > 0;
+    const config = changesProvider ? kind?.parse({ ...providerFields, provider }, p) : undefined;
+    if (p.length) throw new UserError(`invalid change to domain ${row.name}: ${p.map((x) => `${x.path} ${x.message}`).join('; ')}`, p);
+    const uses = await this.db.selectFrom('domain_records').select(['installation', 'records']).where('domain', '=', row.name).execute();
+    if (provider !== row.provider && uses.length) {
+      throw new ConflictError(`domain ${row.name} has the records of ${uses.map((u) => u.installation).join(', ')} at ${row.provider}: move or remove those installations before changing its provider`, [{ path: 'provider', message: 'in use' }]);
+    }
+    if (config && verify !== false) await this.guard(provider, config, () => createDnsProvider(provider, config).ping(row.zone));
+    await this.db
+      .updateTable('domains')
+      .set({ ttl: ttl as number, challenge: challenge as string, ...(config ? { provider, config: this.sealer.seal(JSON.stringify(config)) } : {}) })
+      .where('name', '=', row.name)
+      .execute();
+    this.names = undefined;
+    // Records made with the old TTL (not those whose host asked for its own) get the new one.
+    if (ttl !== row.ttl && uses.length) {
+      const d = await this.provider(row.name);
+      const actual = await d.dns.listRecords(d.zone);
+      for (const u of uses) {
+        const kept = (JSON.parse(u.records) as RecordSet[]).map((r) => (r.ttl === row.ttl ? { ...r, ttl: ttl as number } : r));
+        const changes = kept.length ? this.changesFor(kept[0].name, kept, actual) : [];
+        await this.db.updateTable('domain_records').set({ records: JSON.stringify(kept), updated_at: now() }).where('domain', '=', row.name).where('installation', '=', u.installation).execute();
+        if (changes.length) await d.dns.applyChanges(d.zone, changes);
+      }
+    }
+    return this.get(row.name);
+  }
+
   async list(): Promise<DomainView[]> {
     const rows = await this.db.selectFrom('domains').selectAll().orderBy('name').execute();
     const uses = await this.db.selectFrom('domain_records').select(['domain', 'installation']).orderBy('installation').execute();

@@ -29,6 +29,8 @@ const DomainBody = Type.Object(
   { additionalProperties: false },
 );
 const Name = Type.Object({ name: Type.String() });
+// A change: the same fields but the domain's name and zone, all optional.
+const DomainChange = Type.Partial(Type.Omit(DomainBody, ['name', 'zone']), { additionalProperties: false });
 
 export const domainRoutes =
   (fh: Freehold): FastifyPluginAsync =>
@@ -36,6 +38,18 @@ export const domainRoutes =
     app.get('/domains', { schema: { summary: 'Domains and their DNS providers (never their secrets)', tags: ['domains'] } }, async () => ({ domains: await fh.domains.list() }));
     app.post('/domains', { schema: { summary: 'Configure a domain with a DNS provider (checked first: credentials, zone)', tags: ['domains'], body: DomainBody } }, async (req, reply) =>
       reply.code(201).send({ domain: await fh.domains.add(req.body as DomainInput) }),
+    );
+    app.patch(
+      '/domains/:name',
+      {
+        schema: {
+          summary: "Change a domain: its TTL (records already made get it), its challenge, or its provider's settings given whole (checked first; e.g. a new TSIG secret or token)",
+          tags: ['domains'],
+          params: Name,
+          body: DomainChange,
+        },
+      },
+      async (req) => ({ domain: await fh.domains.update((req.params as { name: string }).name, req.body as Record<string, unknown>) }),
     );
     app.delete(
       '/domains/:name',
