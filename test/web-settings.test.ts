@@ -191,7 +191,7 @@ test('check finds a record changed by hand and Repair puts it back', async () =>
     db.prepare('INSERT INTO domain_records (domain, installation, records, updated_at) VALUES (?, ?, ?, ?)').run(
       ZONE,
       'cal',
-      JSON.stringify([{ name: 'cal', type: 'A', ttl: 300, values: ['192.0.2.7'] }]),
+      JSON.stringify([{ name: 'cal', type: 'A', ttl: 600, values: ['192.0.2.7'] }]),
       new Date().toISOString(),
     );
   } finally {
@@ -210,6 +210,21 @@ test('check finds a record changed by hand and Repair puts it back', async () =>
   assert.deepEqual(await pdnsRecords('cal', 'A'), ['192.0.2.7']);
   await page.locator('[data-testid="records"] tr[data-record="cal A"]').filter({ hasText: '192.0.2.7' }).waitFor();
   await screenshot(page, 'domain-repaired');
+});
+
+test("the domain's TTL changed on its page: the installation's record gets it too", async () => {
+  const form = page.getByTestId('change-domain');
+  const ttl = form.getByLabel('TTL of the records (seconds)');
+  await ttl.fill('0');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('[data-field="ttl"] .field-error').waitFor();
+  assert.match(await page.locator('[data-field="ttl"] .field-error').innerText(), /must be >= 1/);
+  await ttl.fill('60');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.facts dd').filter({ hasText: /^60 s$/ }).waitFor();
+  const { records } = await fh.request('GET', `/api/domains/${ZONE}/records`);
+  assert.equal(records.find((r: any) => r.name === 'cal' && r.type === 'A')?.ttl, 60);
+  await screenshot(page, 'domain-ttl-changed');
 });
 
 test('removing a domain that installations have records on asks first and says what stays', async () => {

@@ -435,6 +435,8 @@ export interface DnsCheck {
 
 export const listDomains = (signal?: AbortSignal) => api<{ domains: DomainView[] }>('GET', '/api/domains', undefined, { signal });
 export const addDomain = (input: DomainInput) => api<{ domain: DomainView }>('POST', '/api/domains', input);
+/** PATCH /api/domains/:name: TTL (applied to the records made), challenge, or provider settings given whole */
+export const changeDomain = (name: string, change: Partial<Omit<DomainInput, 'name' | 'zone'>>) => api<{ domain: DomainView }>('PATCH', `/api/domains/${enc(name)}`, change);
 export const removeDomain = (name: string, force = false) => api<void>('DELETE', `/api/domains/${enc(name)}${force ? '?force=true' : ''}`);
 export const domainRecords = (name: string) => api<{ domain: string; records: DnsRecordSet[] }>('GET', `/api/domains/${enc(name)}/records`);
 export const checkDomain = (name: string, repair = false) => api<DnsCheck>('POST', `/api/domains/${enc(name)}/check`, { repair });

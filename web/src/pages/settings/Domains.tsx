@@ -7,6 +7,7 @@
 import { Fragment, useEffect, useMemo, useState, type FormEvent } from 'react';
 import {
   addDomain,
+  changeDomain,
   checkDomain,
   domainRecords,
   exportDomain,
@@ -361,6 +362,7 @@ export function DomainDetail({ name }: { name: string }) {
         <dt>Added</dt>
         <dd>{when(domain.createdAt)}</dd>
       </dl>
+      <ChangeDomain key={`${domain.ttl}-${domain.challenge}`} domain={domain} onChanged={list.reload} />
       <DriftCheck
         name={domain.name}
         onChecked={list.reload}
@@ -384,6 +386,38 @@ export function DomainDetail({ name }: { name: string }) {
       <Export name={domain.name} />
       <Import name={domain.name} onApplied={records.reload} />
     </div>
+  );
+}
+
+/** TTL and challenge, changed in place (the records already made get the new TTL) */
+function ChangeDomain({ domain, onChanged }: { domain: DomainView; onChanged(): void }) {
+  const [ttl, setTtl] = useState(String(domain.ttl));
+  const [challenge, setChallenge] = useState<'http-01' | 'dns-01'>(domain.challenge ?? 'http-01');
+  const action = useAction();
+  const changed = Number(ttl) !== domain.ttl || challenge !== (domain.challenge ?? 'http-01');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await action.run('save', () => changeDomain(domain.name, { ttl: Number(ttl), challenge }))) onChanged();
+  };
+  return (
+    <section className="card">
+      <h3>Change</h3>
+      <form onSubmit={(e) => void submit(e)} data-testid="change-domain">
+        <TextField id="change-ttl" label="TTL of the records (seconds)" path="ttl" error={action.error} type="number" value={ttl} onChange={setTtl} help="The records already made get it too." required />
+        <Field id="change-challenge" label="Certificates are validated by" path="challenge" error={action.error}>
+          {(a) => (
+            <select {...a} value={challenge} onChange={(e) => setChallenge(e.target.value as 'http-01' | 'dns-01')}>
+              <option value="http-01">http-01 (port 80 reaches Freehold)</option>
+              <option value="dns-01">dns-01 (a TXT record through this provider)</option>
+            </select>
+          )}
+        </Field>
+        <BusyButton type="submit" busy={action.busy !== null} busyLabel="Saving…" disabled={!changed}>
+          Save changes
+        </BusyButton>
+      </form>
+      {action.error !== null && <ErrorBox error={action.error} title="Not changed" />}
+    </section>
   );
 }
 
