@@ -3,7 +3,9 @@
  * (network, volume, addon instance, secret, image, container, route). Handlers know how to read,
  * apply and delete one kind; the engine knows only this interface.
  */
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+import type { Json } from '../lib/json.js';
+
+export type { Json };
 
 export interface DesiredResource {
   /** Unique within an installation, e.g. "container:web" */

@@ -7,22 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.js';
 import { now } from '../store/index.js';
 import type { TaskTable } from '../store/schema.js';
+import type { Task, TaskStatus } from '../api/views.js';
 
-export type TaskStatus = 'queued' | 'running' | 'rolling_back' | 'succeeded' | 'failed' | 'rolled_back';
+export type { Task, TaskStatus };
+
 export const FINISHED: TaskStatus[] = ['succeeded', 'failed', 'rolled_back'];
-
-export interface Task {
-  id: string;
-  installationId: string | null;
-  kind: string;
-  status: TaskStatus;
-  percent: number;
-  message: string;
-  error: string | null;
-  params: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export type TaskEvent = { type: 'update'; task: Task } | { type: 'log'; taskId: string; at: string; line: string };
 

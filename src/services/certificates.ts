@@ -28,6 +28,9 @@ import type { CertificateEdge } from '../drivers/edge/index.js';
 import { AcmeError, CHALLENGE_TYPES, domainProblem, normalizeDomain, type AcmeErrorCode, type ChallengeType } from '../drivers/tls/index.js';
 import { DIRECTORIES, REVOCATION_REASONS, parseCertificate, type AcmeIssuerOptions, type IssuedCertificate } from '../drivers/tls/index.js';
 import type { AcmeIssuer } from '../drivers/tls/acme.js';
+import type { AcmeAccountInput, AcmeAccountView, CertificateView } from '../api/views.js';
+
+export type { AcmeAccountInput, AcmeAccountView, CertificateView };
 
 /** acme-client (with axios, node-forge, @peculiar/x509: ~10 MiB) is loaded when first needed: many control planes never order a certificate */
 const acmeIssuer = () => import('../drivers/tls/acme.js').then((m) => m.AcmeIssuer);
@@ -35,46 +38,7 @@ import { Http01Solver } from '../drivers/tls/http01.js';
 import { Dns01Solver, type Dns01Options, type DnsTarget } from '../drivers/tls/dns01.js';
 import { NotFoundError, UserError } from './errors.js';
 
-export interface AcmeAccountInput {
-  /** An ACME directory URL, or 'letsencrypt' / 'letsencrypt-staging' */
-  directoryUrl: string;
-  /** Contact for the CA's expiry and policy mail */
-  email?: string;
-  /** PEM of CA certificates to trust for the directory's HTTPS (a private or test CA) */
-  caBundle?: string;
-  /** Register the account with the CA now (default true), so a wrong URL is reported at once */
-  verify?: boolean;
-}
 
-export interface AcmeAccountView {
-  directoryUrl: string;
-  email: string | null;
-  /** The account URL at the CA, once registered */
-  url: string | null;
-  caBundle: boolean;
-  current: boolean;
-  createdAt: string;
-}
-
-export interface CertificateView {
-  id: string;
-  domains: string[];
-  challenge: ChallengeType;
-  /** The installation it belongs to, if any */
-  owner: string | null;
-  status: 'valid' | 'revoked';
-  directoryUrl: string;
-  serial: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  /** When renewDue() renews it */
-  renewAfter: string;
-  /** The last renewal failure, until a renewal succeeds */
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export interface CertificatesOptions {
   /** The edge that answers HTTP-01 challenges and serves the certificates */

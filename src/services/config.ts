@@ -5,6 +5,9 @@ import { semverOf } from '../manifest/versions.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { Json } from '../engine/resource.js';
 import { UserError } from './errors.js';
+import type { ConfigChange } from '../api/views.js';
+
+export type { ConfigChange };
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
 const cache = new WeakMap<object, ReturnType<typeof ajv.compile>>();
@@ -62,20 +65,6 @@ export function validateConfig(manifest: Manifest, values: Record<string, Json>)
     throw new UserError(`invalid configuration for ${manifest.id}: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details);
   }
   return copy;
-}
-
-/** One difference an update makes to an installation's configuration */
-export interface ConfigChange {
-  path: string;
-  kind: 'renamed' | 'added' | 'removed' | 'kept' | 'changed';
-  /** For a rename: the option's old path */
-  from?: string;
-  old?: Json;
-  new?: Json;
-  /** The new version needs a value here that the old configuration cannot give (required, or of a new type) */
-  needsValue?: boolean;
-  /** Why it needs one */
-  problem?: string;
 }
 
 const getPath = (obj: Record<string, any>, path: string[]) => path.reduce<any>((o, k) => (o && typeof o === 'object' ? o[k] : undefined), obj);

@@ -39,6 +39,9 @@ import { fromOctodnsYaml, toOctodnsYaml } from '../drivers/dns/octodns.js';
 import { canonicalIPv6 } from '../drivers/dns/records.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { ConflictError, NotFoundError, UserError } from './errors.js';
+import type { DomainView } from '../api/views.js';
+
+export type { DomainView };
 
 /** What `add` accepts: the domain, its provider kind, and that kind's fields (server, tsigName, url, token...) */
 export interface DomainInput {
@@ -53,18 +56,6 @@ export interface DomainInput {
   /** How certificates of installations on it are validated: http-01 (default; port 80 must reach the edge) or dns-01 (through this provider) */
   challenge?: string;
   [field: string]: unknown;
-}
-
-/** What may be shown of a domain: never a secret */
-export interface DomainView {
-  name: string;
-  zone: string;
-  provider: string;
-  ttl: number;
-  challenge: 'http-01' | 'dns-01';
-  settings: Record<string, unknown>;
-  installations: string[];
-  createdAt: string;
 }
 
 /** Where an installation's name points: the host's public addresses (A/AAAA), or another name (CNAME) */

@@ -15,6 +15,9 @@ import type { ContainerResourceSpec } from '../engine/kinds/container.js';
 import type { Hosts } from './hosts.js';
 import type { Installations } from './installations.js';
 import type { Alerts } from './alerts.js';
+import type { InstallationHealth } from '../api/views.js';
+
+export type { InstallationHealth };
 
 export const DEFAULT_UNHEALTHY_AFTER_MS = 5 * 60_000;
 
@@ -22,15 +25,6 @@ export interface HealthMonitorOptions {
   /** How long an installation must fail its health checks without a break before it is an alert */
   unhealthyAfterMs?: number;
   log?: (msg: string) => void;
-}
-
-export interface InstallationHealth {
-  state: 'healthy' | 'failing' | 'unhealthy' | 'unknown';
-  /** For failing and unhealthy: since when, which component, its last error */
-  since?: string;
-  component?: string;
-  error?: string;
-  checkedAt?: string;
 }
 
 /** An installation seen failing: since the first failed probe of this run of failures */

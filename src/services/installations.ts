@@ -22,23 +22,9 @@ import { ConflictError, NotFoundError, UnavailableError, UserError } from './err
 import type { Placement } from './placement.js';
 import { Locks } from '../lib/locks.js';
 import { putBackGeneratedSecret, rotateGeneratedSecret } from '../engine/kinds/secret.js';
+import type { Installation } from '../api/views.js';
 
-export interface Installation {
-  id: string;
-  name: string;
-  app: string;
-  version: string;
-  packageVersion: number;
-  host: string;
-  domain: string;
-  url: string;
-  config: Record<string, Json>;
-  status: string;
-  /** The newest version in the catalog, when newer than the one running */
-  updateAvailable?: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { Installation };
 
 export interface InstallRequest {
   app: string;

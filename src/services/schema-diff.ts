@@ -6,6 +6,9 @@
  * confirms it.
  */
 import type { Json } from '../engine/resource.js';
+import type { RenameSuggestion, SchemaChange, SchemaChangeKind } from '../api/views.js';
+
+export type { RenameSuggestion, SchemaChange, SchemaChangeKind };
 
 export interface OptionInfo {
   path: string;
@@ -14,31 +17,6 @@ export interface OptionInfo {
   description?: string;
   default?: Json;
   required: boolean;
-}
-
-export type SchemaChangeKind = 'added' | 'removed' | 'renamed' | 'type-changed' | 'default-changed';
-
-export interface SchemaChange {
-  path: string;
-  kind: SchemaChangeKind;
-  /** The old path of a renamed option */
-  from?: string;
-  oldType?: string;
-  newType?: string;
-  oldDefault?: Json;
-  newDefault?: Json;
-  /** A new option that must be given a value (required, no default) */
-  required?: boolean;
-}
-
-export interface RenameSuggestion {
-  from: string;
-  to: string;
-  /** 0..1: how alike the two options are */
-  score: number;
-  reason: string;
-  /** Another candidate scores close to this one for the same option: the user must choose */
-  competing?: boolean;
 }
 
 /** Below this, two options are not offered as a rename at all */

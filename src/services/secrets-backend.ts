@@ -20,40 +20,14 @@ import { now } from '../store/index.js';
 import { SecretsError, secretsBackends, type BackendDeps, type BackendKind, type Problems, type SecretsBackend } from '../drivers/secrets/index.js';
 import type { Settings } from './settings.js';
 import { UserError } from './errors.js';
+import type { SecretsBackendInput, SecretsBackendView } from '../api/views.js';
+
+export type { SecretsBackendInput, SecretsBackendView };
 
 /** The settings key of the sealed configuration */
 const KEY = 'secrets_backend';
 
-/** What `configure` accepts: the kind and that kind's fields */
-export interface SecretsBackendInput {
-  /** builtin | openbao */
-  kind: string;
-  /** openbao: base URL, e.g. https://bao.example.org:8200 */
-  url?: string;
-  /** openbao: token; sealed, never shown */
-  token?: string;
-  /** openbao: KV v2 mount (default secret) */
-  mount?: string;
-  /** openbao: folder of Freehold's secrets in the mount (default freehold) */
-  prefix?: string;
-  namespace?: string;
-  /** openbao: PEM of the CA of the server's certificate */
-  caCert?: string;
-  timeoutMs?: number;
-  /** builtin: versions kept per secret */
-  maxVersions?: number;
-  /** Open the backend and check it (reachable, the token works) before keeping it (default true) */
-  verify?: boolean;
-  [field: string]: unknown;
-}
 
-/** What may be shown of the backend: never a token */
-export interface SecretsBackendView {
-  kind: string;
-  settings: Record<string, unknown>;
-  /** When it was configured; null: the built-in default, never configured */
-  configuredAt: string | null;
-}
 
 /** The backend failed or refused (unreachable, token refused, sealed): 502, or 503 while sealed */
 export class SecretsBackendError extends UserError {

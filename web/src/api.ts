@@ -4,6 +4,26 @@
  * server-sent events read with fetch (EventSource cannot send the Authorization header), and
  * through polling when the connection drops.
  */
+import type {
+  AcmeAccountInput,
+  AcmeAccountView,
+  Allocation,
+  CertificateView,
+  ChallengeType,
+  ConfigChange,
+  DomainView,
+  Installation,
+  InstallationHealth,
+  RenameSuggestion,
+  SchemaChange,
+  Task,
+  SecretsBackendInput,
+  SecretsBackendView,
+  TaskStatus,
+} from '../../src/api/views';
+
+// The API's answers, defined once with the server (src/api/views.ts).
+export type { AcmeAccountInput, AcmeAccountView, SecretsBackendInput, SecretsBackendView, Allocation, CertificateView, ChallengeType, ConfigChange, DomainView, Installation, InstallationHealth, RenameSuggestion, SchemaChange, Task, TaskStatus };
 
 const TOKEN_KEY = 'freehold.adminToken';
 
@@ -135,46 +155,10 @@ export interface CatalogApp extends AppSummary {
   manifest: Manifest;
 }
 
-export interface Installation {
-  id: string;
-  name: string;
-  app: string;
-  version: string;
-  packageVersion: number;
-  host: string;
-  domain: string;
-  url: string;
-  config: Record<string, unknown>;
-  status: string;
-  updateAvailable?: string;
-  createdAt: string;
-  updatedAt: string;
-}
 
-export type TaskStatus = 'queued' | 'running' | 'rolling_back' | 'succeeded' | 'failed' | 'rolled_back';
-/** GET /api/health/installations: what the health monitor's last probes said */
-export interface InstallationHealth {
-  state: 'healthy' | 'failing' | 'unhealthy' | 'unknown';
-  since?: string;
-  component?: string;
-  error?: string;
-  checkedAt?: string;
-}
 
 export const FINISHED: string[] = ['succeeded', 'failed', 'rolled_back'];
 
-export interface Task {
-  id: string;
-  installationId: string | null;
-  kind: string;
-  status: TaskStatus;
-  percent: number;
-  message: string;
-  error: string | null;
-  params: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export interface Snapshot {
   id: string;
@@ -184,37 +168,8 @@ export interface Snapshot {
   paths?: string[];
 }
 
-export interface ConfigChange {
-  path: string;
-  kind: 'renamed' | 'added' | 'removed' | 'kept' | 'changed' | 'type-changed' | 'default-changed';
-  from?: string;
-  old?: unknown;
-  new?: unknown;
-  /** The new version needs a value here that the old configuration cannot give */
-  needsValue?: boolean;
-  /** Why it needs one */
-  problem?: string;
-}
 
-export interface SchemaChange {
-  path: string;
-  kind: 'added' | 'removed' | 'renamed' | 'type-changed' | 'default-changed';
-  from?: string;
-  oldType?: string;
-  newType?: string;
-  oldDefault?: unknown;
-  newDefault?: unknown;
-  required?: boolean;
-}
 
-export interface RenameSuggestion {
-  from: string;
-  to: string;
-  score: number;
-  reason: string;
-  /** Another candidate for the same option scores close: the user must choose */
-  competing?: boolean;
-}
 
 export interface UpdatePreview {
   from: { version: string; packageVersion: number };
@@ -384,18 +339,6 @@ export interface DnsRecordSet {
   values: string[];
 }
 
-/** GET /api/domains: a domain and its provider's settings (never its secrets) */
-export interface DomainView {
-  name: string;
-  zone: string;
-  provider: string;
-  ttl: number;
-  /** How certificates of installations on it are validated */
-  challenge: 'http-01' | 'dns-01';
-  settings: Record<string, unknown>;
-  installations: string[];
-  createdAt: string;
-}
 
 export type DnsProviderKind = 'rfc2136' | 'powerdns' | 'desec' | 'cloudflare';
 
@@ -463,15 +406,7 @@ export interface IpPoolInput {
   prefixIds?: number[];
 }
 
-export interface IpAllocation {
-  pool: string;
-  address: string;
-  prefixLength: number;
-  prefix: string;
-  family: 4 | 6;
-  owner: string | null;
-  description: string;
-}
+export type IpAllocation = Allocation & { pool: string };
 
 export const listIpPools = () => api<{ pools: IpPoolView[] }>('GET', '/api/ip-pools');
 export const addIpPool = (input: IpPoolInput) => api<{ pool: IpPoolView }>('POST', '/api/ip-pools', input);
@@ -480,41 +415,9 @@ export const ipPoolAllocations = (name: string) => api<{ allocations: IpAllocati
 export const allocateIp = (name: string, req: { owner: string; description?: string; family?: 4 | 6 }) => api<{ allocation: IpAllocation }>('POST', `/api/ip-pools/${enc(name)}/allocations`, req);
 export const releaseIp = (name: string, address: string) => api<void>('DELETE', `/api/ip-pools/${enc(name)}/allocations/${enc(address)}`);
 
-/** GET /api/acme/account: the current ACME account (its key and CA bundle are never returned) */
-export interface AcmeAccountView {
-  directoryUrl: string;
-  email: string | null;
-  url: string | null;
-  caBundle: boolean;
-  current: boolean;
-  createdAt: string;
-}
 
-export interface AcmeAccountInput {
-  directoryUrl: string;
-  email?: string;
-  caBundle?: string;
-  verify?: boolean;
-}
 
-export type ChallengeType = 'http-01' | 'dns-01';
 
-export interface CertificateView {
-  id: string;
-  domains: string[];
-  challenge: ChallengeType;
-  owner: string | null;
-  status: 'valid' | 'revoked';
-  directoryUrl: string;
-  serial: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  renewAfter: string;
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export const ACME_DIRECTORIES = {
   letsencrypt: 'https://acme-v02.api.letsencrypt.org/directory',
@@ -544,24 +447,7 @@ export interface HostView {
 export const listHosts = () => api<{ hosts: HostView[] }>('GET', '/api/hosts');
 export const setHostPublic = (id: string, pub: HostPublic) => api<{ host: HostView }>('PATCH', `/api/hosts/${enc(id)}`, { public: pub });
 
-/** GET /api/secrets/backend: the secrets backend in use and its settings (never its token) */
-export interface SecretsBackendView {
-  kind: string;
-  settings?: Record<string, unknown>;
-  /** When it was configured; null: the built-in default, never configured */
-  configuredAt?: string | null;
-}
 
-export interface SecretsBackendInput {
-  kind: 'builtin' | 'openbao';
-  url?: string;
-  token?: string;
-  mount?: string;
-  prefix?: string;
-  namespace?: string;
-  caCert?: string;
-  verify?: boolean;
-}
 
 export const getSecretsBackend = () => api<{ backend: SecretsBackendView }>('GET', '/api/secrets/backend');
 /** `notes`: what stays in the previous backend (nothing is moved) */

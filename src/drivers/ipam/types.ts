@@ -1,5 +1,8 @@
 /** The IPAM kind's types and errors (index.ts holds the registry). */
 import type { Store } from '../../store/index.js';
+import type { Allocation } from '../../api/views.js';
+
+export type { Allocation };
 
 export type Problems = { path: string; message: string }[];
 
@@ -21,19 +24,6 @@ export interface AllocateRequest {
    * instead of a new one: what an install that runs again needs.
    */
   reuse?: boolean;
-}
-
-export interface Allocation {
-  /** Canonical address, without length: 10.20.0.5, fd00:20::5 */
-  address: string;
-  /** Length of the prefix it came from (the mask to configure with it) */
-  prefixLength: number;
-  /** The prefix it came from, e.g. 10.20.0.0/24 */
-  prefix: string;
-  family: 4 | 6;
-  /** Who holds it; null for an address in the prefix that Freehold did not hand out (NetBox) */
-  owner: string | null;
-  description: string;
 }
 
 export interface IpamProvider<C = unknown> {
@@ -81,7 +71,6 @@ export class IpamError extends Error {
     this.name = 'IpamError';
   }
 }
-
 
 /** Owners are installation names and the like; they go into NetBox descriptions as a tag */
 export const OWNER = /^[a-z0-9][a-z0-9._-]{0,62}$/;

@@ -16,8 +16,6 @@ const KIND_LABEL: Record<ConfigChange['kind'], string> = {
   removed: 'removed',
   kept: 'kept',
   changed: 'changed',
-  'type-changed': 'type changed',
-  'default-changed': 'default changed',
 };
 
 const getPath = (obj: Record<string, unknown> | undefined, path: string) =>
