@@ -182,6 +182,21 @@ test('rename: the new name gets its records and certificate before the old ones 
   assert.deepEqual((await fh.request('GET', '/api/certificates')).certificates.map((c: any) => c.domains), [[`tasks.${ZONE}`]]);
   assert.deepEqual((await fh.request('GET', '/api/installations/todo/plan')).steps, [], 'nothing left to do');
 
+  // A new name whose records cannot be made (a domain whose zone the server does not serve):
+  // the rename rolls back, and the current name keeps its records and certificate.
+  await fh.request('POST', '/api/domains', { name: 'unserved.test', provider: 'rfc2136', ...knot.settings(), verify: false });
+  const failed = await fh.waitTask((await fh.request('PATCH', '/api/installations/todo', { domain: 'todo.unserved.test' })).task.id);
+  assert.equal(failed.status, 'rolled_back', JSON.stringify(failed));
+  assert.match(failed.message, /the new domain name failed and the previous one was applied again/);
+  assert.equal((await fh.request('GET', '/api/installations/todo')).installation.domain, `tasks.${ZONE}`);
+  assert.deepEqual(await knot.query(`tasks.${ZONE}`, 'A'), ['127.0.0.1']);
+  const still = await verifyServed(pebble, fh.httpsPort, `tasks.${ZONE}`);
+  assert.equal(still.serial, served.serial, 'the same certificate is served');
+  assert.equal((await pebble.certStatus(served.serial)).Status, 'Valid');
+  assert.equal((await page(`tasks.${ZONE}`)).status, 200);
+  assert.deepEqual((await fh.request('GET', '/api/installations/todo/plan')).steps, [], 'nothing left half-done');
+  await fh.request('DELETE', '/api/domains/unserved.test');
+
   const local = await fh.waitTask((await fh.request('PATCH', '/api/installations/todo', { domain: 'todo' })).task.id);
   assert.equal(local.status, 'succeeded', local.error ?? undefined);
   assert.deepEqual(await knot.query(`tasks.${ZONE}`, 'A'), []);
