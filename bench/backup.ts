@@ -239,6 +239,8 @@ export const backupBench: Bench = async (log) => {
       info('  data', `${data.files} files, ${(data.bytes / GiB).toFixed(3)} GiB in the volume (192 x 4 MiB + 8 x 32 MiB random, 10 dirs, under bulk/; written and synced in ${secs(written)})`),
       info('  freehold backups: POST answered / task done (first, second)', `${ms(fh1.posted)} / ${ms(fh1.ms)}, ${ms(fh2.posted)} / ${ms(fh2.ms)}`),
       info(`  restore, ${data.bytes} B, median of ${RESTORE_ROUNDS}`, `freehold ${secs(fhRestore)} (${fhRestores.map((r) => secs(r.ms)).join(', ')}), bare ${secs(bareRestore)} (${bareRestores.map(secs).join(', ')})`),
+      // The app stops as the reading starts: it is down from then until its health check passes.
+      info('  the app is down during a restore (stop as the reading starts, to healthy), median', secs(median(fhRestores.map((r) => r.ms - r.posted)))),
       info('  freehold restore phases, median ms', phaseNames.map((p) => `${p} ${Math.round(median(fhRestores.map((r) => phases(r)[p] ?? 0)))}`).join(', ')),
       (() => {
         const reading = median(fhRestores.map((r) => phases(r)['open + restic restore (the app stops meanwhile)'] ?? NaN));
