@@ -4,6 +4,7 @@
  * being served while the control plane restarts. TLS for *.localhost comes from Caddy's local CA.
  */
 import { request } from 'node:http';
+import { connect } from 'node:tls';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -184,6 +185,35 @@ export class CaddyEdge implements Edge, CertificateEdge {
     const existing = await this.call('GET', `/id/${encodeURIComponent(route.id)}`);
     if (existing.status === 200) await this.ok('PATCH', `/id/${encodeURIComponent(route.id)}`, this.toCaddy(route));
     else await this.ok('POST', `/config/apps/http/servers/${SERVER}/routes`, this.toCaddy(route));
+    // Caddy gets a new name's certificate (its local CA's) in the background after the config
+    // change; until then a visitor meets a TLS "internal error". The route serves once it has one.
+    for (const host of route.hosts) await this.waitForCertificate(host);
+  }
+
+  /** Waits until Caddy completes a TLS handshake for this name (any certificate: this is not a check of trust) */
+  private async waitForCertificate(host: string, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port: this.httpsPort, servername: host, rejectUnauthorized: false, timeout: 2000 }, () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.on('error', (err) => {
+          last = err.message;
+          resolve(false);
+        });
+        socket.on('timeout', () => {
+          last = 'timed out';
+          socket.destroy();
+          resolve(false);
+        });
+      });
+      if (ok) return;
+      await sleep(50);
+    }
+    throw new Error(`Caddy serves no certificate for ${host} ${timeoutMs / 1000} s after its route was set (last: ${last}); see ${join(this.cfg.dir, 'caddy.log')}`);
   }
 
   async removeRoute(id: string) {
